@@ -1,0 +1,94 @@
+"""Write the goldens from the reference formulas, or prove the stored ones are reproduced."""
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import reference
+from golden import store
+from golden.certify import certificate
+from golden.dtypes import UNIT_ROUNDOFF
+from golden.grid import GRID
+from reference import problems, trajectory
+
+GENERATOR_VERSION = "1"
+def rounding_drift(optimizer, problem, hp, steps, params, unit):
+    """Per step: how far a run drifts from the golden when every parameter takes a
+    random error of relative size ``unit`` after each step, as rounding in that
+    dtype would (worst of two seeds).
+
+    This measures what rounding does to a free run: the errors add up, the
+    problem's dynamics damp or amplify them, and in a chaotic case they saturate.
+    Free-run tolerances and the horizon where judging stops come from it.
+    """
+    base = np.array(params)
+    drift = np.zeros(steps + 1)
+    for seed in (1, 2):
+        rng = random.Random(seed)
+
+        def inject(t, tensors):
+            for tensor in tensors:
+                for i, x in enumerate(tensor):
+                    tensor[i] = x + unit * abs(x) * rng.choice((-1.0, 1.0))
+
+        perturbed, _, _ = trajectory.run(optimizer, problem, hp, steps, after_step=inject)
+        drift = np.maximum(drift, np.abs(np.array(perturbed) - base).max(axis=1))
+    return drift
+
+
+def case_record(ref_name, case, certify=True):
+    optimizer = reference.get(ref_name)
+    problem = problems.get(case.problem, case.negate)
+    params, grads, states = trajectory.run(optimizer, problem, case.hp, case.steps)
+    meta = {
+        "id": case.id, "problem": case.problem, "negate": case.negate, "steps": case.steps,
+        "hp": case.hp, "shapes": [list(s) for s in problem.shapes], "state_names": sorted(states),
+    }
+    if certify:
+        meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads)
+    arrays = {f"{case.id}/params": np.array(params), f"{case.id}/grads": np.array(grads)}
+    for dtype, unit in UNIT_ROUNDOFF.items():
+        arrays[f"{case.id}/drift/{dtype}"] = rounding_drift(optimizer, problem, case.hp, case.steps, params, unit)
+    for name, rows in states.items():
+        arrays[f"{case.id}/state/{name}"] = np.array(rows)
+    return meta, arrays
+
+
+def build(names=None, certify=True, progress=None):
+    """{file name: (meta, arrays)} for the named references (default: all)."""
+    files = {}
+    for ref_name in names or GRID:
+        metas, arrays = [], {}
+        for case in GRID[ref_name]:
+            meta, case_arrays = case_record(ref_name, case, certify)
+            metas.append(meta)
+            arrays.update(case_arrays)
+            if progress:
+                progress(ref_name, case.id)
+        files[f"{ref_name}.npz"] = ({"reference": ref_name, "cases": metas}, arrays)
+    return files
+
+
+def generate(directory, progress=None):
+    return store.write(directory, build(progress=progress), GENERATOR_VERSION)
+
+
+def check(directory, progress=None):
+    """Regenerate into a scratch folder; returns {file: problem} for files not reproduced."""
+    stored = store.read_manifest(directory)
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = generate(scratch, progress)
+    problems_found = {}
+    for name, entry in fresh["files"].items():
+        if name not in stored["files"]:
+            problems_found[name] = "missing from the stored manifest"
+        elif stored["files"][name]["sha256"] != entry["sha256"]:
+            problems_found[name] = "stored sha256 differs from the regenerated file"
+        elif store.sha256((Path(directory) / name).read_bytes()) != entry["sha256"]:
+            problems_found[name] = "stored file does not match its manifest"
+    for name in set(stored["files"]) - set(fresh["files"]):
+        problems_found[name] = "stored but no longer generated"
+    if stored.get("generator_version") != GENERATOR_VERSION:
+        problems_found[store.MANIFEST] = f"generator version {stored.get('generator_version')} != {GENERATOR_VERSION}"
+    return problems_found

@@ -1,0 +1,69 @@
+"""Golden cases as the suite sees them: metadata plus validated arrays."""
+from dataclasses import dataclass
+
+import numpy as np
+
+import reference
+from golden import store
+from golden.dtypes import UNIT_ROUNDOFF
+
+
+@dataclass(frozen=True)
+class GoldenCase:
+    reference: str
+    id: str
+    problem: str
+    negate: bool
+    steps: int
+    hp: dict
+    shapes: list
+    params: np.ndarray  # (steps + 1, n): the start, then after each step
+    grads: np.ndarray  # (steps, n): the gradient each step used
+    state: dict  # name -> (steps, n), after each step
+    drift: dict  # dtype -> (steps + 1,): how far rounding at that dtype carries a free run
+    golden_error: dict  # certified max abs error of the float64 golden, per mode
+
+    @property
+    def size(self):
+        return self.params.shape[1]
+
+
+def _hyperparameters(raw, defaults, label):
+    if set(raw) != set(defaults):
+        raise store.GoldenError(f"{label}: hyperparameters {sorted(raw)} do not match the reference's "
+                                f"{sorted(defaults)}; regenerate with `optgold generate`")
+    return {k: tuple(v) if isinstance(defaults[k], tuple) else v for k, v in raw.items()}
+
+
+def _array(arrays, key, shape, label):
+    value = arrays.get(key)
+    if value is None or value.shape != shape or value.dtype != np.float64 or not np.isfinite(value).all():
+        raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate the goldens")
+    return value
+
+
+def load_cases(ref_name, directory=None):
+    """Every golden case of one reference, checked against the manifest hash and for shape."""
+    defaults = reference.get(ref_name).DEFAULTS
+    directory = store.golden_dir(directory)
+    meta, arrays = store.read(directory, f"{ref_name}.npz")
+    label = directory / f"{ref_name}.npz"
+    cases = []
+    try:
+        for m in meta["cases"]:
+            n, steps, cid = sum(int(np.prod(s)) for s in m["shapes"]), m["steps"], m["id"]
+            certificate = m.get("certificate", {})
+            cases.append(GoldenCase(
+                reference=ref_name, id=cid, problem=m["problem"], negate=m["negate"], steps=steps,
+                hp=_hyperparameters(m["hp"], defaults, f"{label}:{cid}"),
+                shapes=[tuple(s) for s in m["shapes"]],
+                params=_array(arrays, f"{cid}/params", (steps + 1, n), label),
+                grads=_array(arrays, f"{cid}/grads", (steps, n), label),
+                state={s: _array(arrays, f"{cid}/state/{s}", (steps, n), label) for s in m["state_names"]},
+                drift={d: _array(arrays, f"{cid}/drift/{d}", (steps + 1,), label) for d in UNIT_ROUNDOFF},
+                golden_error={"replay": certificate.get("replay_max_abs_error", 0.0),
+                              "free": certificate.get("free_max_abs_error", 0.0)},
+            ))
+    except (KeyError, TypeError) as error:
+        raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate the goldens") from None
+    return cases

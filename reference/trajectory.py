@@ -1,0 +1,51 @@
+"""Run a reference optimizer on a problem: the golden trajectory, and its variants.
+
+``num`` is the number type (float, or mpmath.mpf for the certificate). In replay
+mode, ``grads`` gives the gradient of each step instead of the problem.
+"""
+import math
+
+from reference.problems import size
+
+
+def split(flat, shapes):
+    out, start = [], 0
+    for shape in shapes:
+        n = math.prod(shape)
+        out.append(flat[start:start + n])
+        start += n
+    return out
+
+
+def convert(hp, num):
+    """Hyperparameters in the number type; flags and counts stay as they are."""
+    def one(v):
+        return num(v) if isinstance(v, float) else v
+    return {k: tuple(map(one, v)) if isinstance(v, tuple) else one(v) for k, v in hp.items()}
+
+
+def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None):
+    """Returns (params per step, grads per step, {state name: values per step}).
+
+    Params has steps + 1 rows (the start first); the others have one row per step,
+    taken after the step. State rows are flattened across tensors, like params.
+    ``after_step(t, tensors)`` may change the parameters after each step.
+    """
+    hp_num = convert(hp, num)
+    tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
+    states = [optimizer.init_state(len(t), hp, num(0)) for t in tensors]
+    param_rows, grad_rows, state_rows = [[x for t in tensors for x in t]], [], {}
+    for t in range(steps):
+        flat = param_rows[-1]
+        g = [num(x) for x in grads[t]] if grads is not None else problem.gradient(flat, t)
+        for p, gp, st in zip(tensors, split(g, problem.shapes), states):
+            optimizer.step(p, gp, st, variant=variant, **hp_num)
+        if after_step:
+            after_step(t, tensors)
+        param_rows.append([x for p in tensors for x in p])
+        grad_rows.append(g)
+        for name in states[0]:
+            if name != "step":
+                state_rows.setdefault(name, []).append([x for st in states for x in st[name]])
+    assert len(param_rows[0]) == size(problem.shapes)
+    return param_rows, grad_rows, state_rows

@@ -1,0 +1,58 @@
+"""Judge an observed trajectory against the golden: the first divergent step and element."""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Divergence:
+    quantity: str  # "params" or a state name
+    step: int
+    tensor: int
+    index: tuple
+    observed: float
+    expected: float
+    tolerance: float
+
+    def describe(self):
+        where = f"tensor {self.tensor}[{', '.join(map(str, self.index))}]"
+        return (f"{self.quantity} diverge at step {self.step}, {where}: observed {self.observed:.17g}, "
+                f"expected {self.expected:.17g}, tolerance {self.tolerance:.3g}")
+
+
+def locate(flat_index, shapes):
+    """(tensor number, index within it) of a flat element index."""
+    for k, shape in enumerate(shapes):
+        n = int(np.prod(shape))
+        if flat_index < n:
+            return k, tuple(int(i) for i in np.unravel_index(flat_index, shape))
+        flat_index -= n
+    raise IndexError(flat_index)
+
+
+def first_divergence(quantity, observed, expected, bound, shapes, first_step=0):
+    """The first step where any element is off by more than its bound (NaN always is).
+
+    Within that step, the element furthest outside its bound is reported.
+    """
+    rows = min(len(observed), len(expected))
+    if rows == 0:
+        return None
+    error = np.abs(observed[:rows] - expected[:rows])
+    outside = ~(error <= bound[:rows])
+    bad_steps = np.nonzero(outside.any(axis=1))[0]
+    if bad_steps.size == 0:
+        return None
+    row = bad_steps[0]
+    ratio = np.where(outside[row], np.nan_to_num(error[row] / bound[row], nan=np.inf, posinf=np.inf), -1.0)
+    element = int(np.argmax(ratio))
+    tensor, index = locate(element, shapes)
+    return Divergence(quantity, int(row) + first_step, tensor, index, float(observed[row, element]),
+                      float(expected[row, element]), float(bound[row, element]))
+
+
+def max_abs_error(observed, expected):
+    rows = min(len(observed), len(expected))
+    if rows == 0:
+        return 0.0
+    return float(np.nan_to_num(np.abs(observed[:rows] - expected[:rows]), nan=np.inf).max())

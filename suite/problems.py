@@ -1,0 +1,39 @@
+"""The reference problems in torch, for free runs: gradients by autograd of the value.
+
+Autograd of f, not a second copy of the reference's analytic gradients: a test
+checks that the two agree, so a wrong hand-derived gradient cannot hide.
+"""
+import torch
+
+from reference import problems as ref
+
+
+class TorchProblem:
+    def __init__(self, name, negate=False):
+        self.reference = ref.get(name, negate)
+        base = self.reference.base if negate else self.reference
+        self.noise = base.noise if isinstance(base, ref.Noisy) else None
+        self.value = _value_function(base.base if isinstance(base, ref.Noisy) else base)
+        self.sign = -1.0 if negate else 1.0
+
+    def gradient(self, x, step):
+        """Gradient at x (float64, flat) for the given step, in float64."""
+        x = x.detach().to(torch.float64).requires_grad_(True)
+        (g,) = torch.autograd.grad(self.value(x), x)
+        if self.noise is not None:
+            g = g + torch.tensor(self.noise(step), dtype=torch.float64)
+        return self.sign * g
+
+
+def _value_function(problem):
+    if isinstance(problem, ref.Quadratic):
+        a = torch.tensor(problem.matrix, dtype=torch.float64)
+        c = torch.tensor(problem.center, dtype=torch.float64)
+        return lambda x: 0.5 * (x - c) @ (a @ (x - c))
+    if isinstance(problem, ref.Rosenbrock2D):
+        a, b = problem.a, problem.b
+        return lambda x: ((a - x[0::2]) ** 2 + b * (x[1::2] - x[0::2] ** 2) ** 2).sum()
+    if isinstance(problem, ref.RosenbrockChained):
+        a, b = problem.a, problem.b
+        return lambda x: (b * (x[1:] - x[:-1] ** 2) ** 2 + (a - x[:-1]) ** 2).sum()
+    raise TypeError(f"no torch form for problem {type(problem).__name__}")

@@ -1,0 +1,85 @@
+"""Run an implementation along a golden case, in free-run or gradient-replay mode.
+
+free:   the implementation's own parameters get their gradient from the problem.
+replay: step t gets the golden gradient g_t, whatever the parameters are, which
+        isolates the update arithmetic from the problem's dynamics.
+"""
+import signal
+import threading
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from suite.problems import TorchProblem
+
+MODES = ("free", "replay")
+
+
+class CaseTimeout(Exception):
+    pass
+
+
+@dataclass
+class Trajectory:
+    """What the implementation did: params rows (start first), state rows, and how it ended."""
+    params: list = field(default_factory=list)
+    state: dict = field(default_factory=dict)
+    step_counts: list = field(default_factory=list)
+    error: str = None  # set when the implementation raised or timed out
+    error_type: type = None
+    error_step: int = None
+
+    def arrays(self):
+        return np.array(self.params), {k: np.array(v) for k, v in self.state.items()}
+
+
+@contextmanager
+def time_limit(seconds):
+    """Raise CaseTimeout in the running case after ``seconds`` (main thread only: signals)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CaseTimeout(f"no result after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run(adapter, case, mode, timeout=None):
+    """Drive ``adapter`` through ``case``; never raises for the implementation's own errors."""
+    problem = TorchProblem(case.problem, case.negate) if mode == "free" else None
+    out = Trajectory(params=[adapter.flat_params()])
+    try:
+        with time_limit(timeout):
+            for t in range(case.steps):
+                if mode == "replay":
+                    grad = case.grads[t]
+                else:
+                    grad = problem.gradient(torch.from_numpy(out.params[-1]), t).numpy()
+                out.error_step = t + 1
+                adapter.step(grad)
+                out.params.append(adapter.flat_params())
+                for name, values in adapter.flat_state(case.state).items():
+                    out.state.setdefault(name, []).append(values)
+                out.step_counts.append(adapter.step_counts())
+                if not np.isfinite(out.params[-1]).all():
+                    break  # nothing after a NaN or inf is informative
+            out.error_step = None
+    except CaseTimeout as error:
+        out.error, out.error_type = f"timed out at step {out.error_step}: {error}", CaseTimeout
+    except Exception as error:  # the implementation's own failure is a result, not a crash
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        out.error = (f"raised {type(error).__name__} at step {out.error_step}: {error} "
+                     f"({frame.filename}:{frame.lineno})")
+        out.error_type = type(error)
+    return out
