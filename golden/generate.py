@@ -12,11 +12,26 @@ from golden.dtypes import UNIT_ROUNDOFF
 from golden.grid import GRID
 from reference import problems, trajectory
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+class _RoundedGradients:
+    """The problem, with each gradient off by what rounding a length-n sum may do:
+    sqrt(n) * unit * (|g_i| + mean |g|), with a random sign."""
+
+    def __init__(self, problem, unit, rng):
+        self.problem, self.unit, self.rng = problem, unit, rng
+        self.shapes, self.start = problem.shapes, problem.start
+
+    def gradient(self, x, step):
+        g = self.problem.gradient(x, step)
+        size = self.unit * len(g) ** 0.5
+        mean = sum(abs(v) for v in g) / len(g)
+        return [v + size * (abs(v) + mean) * self.rng.choice((-1.0, 1.0)) for v in g]
+
+
 def rounding_drift(optimizer, problem, hp, steps, params, unit):
-    """Per step: how far a run drifts from the golden when every parameter takes a
-    random error of relative size ``unit`` after each step, as rounding in that
-    dtype would (worst of two seeds).
+    """Per step: how far a run drifts from the golden when every parameter and every
+    gradient takes a random error of the size rounding in that dtype makes (worst of
+    two seeds).
 
     This measures what rounding does to a free run: the errors add up, the
     problem's dynamics damp or amplify them, and in a chaotic case they saturate.
@@ -32,7 +47,8 @@ def rounding_drift(optimizer, problem, hp, steps, params, unit):
                 for i, x in enumerate(tensor):
                     tensor[i] = x + unit * abs(x) * rng.choice((-1.0, 1.0))
 
-        perturbed, _, _ = trajectory.run(optimizer, problem, hp, steps, after_step=inject)
+        rounded = _RoundedGradients(problem, unit, rng)
+        perturbed, _, _ = trajectory.run(optimizer, rounded, hp, steps, after_step=inject)
         drift = np.maximum(drift, np.abs(np.array(perturbed) - base).max(axis=1))
     return drift
 

@@ -17,12 +17,14 @@ class CaseResult:
     dtype: str
     first_divergent_step: int = None
     max_abs_error: float = None
+    tolerance_used: float = None  # worst |error| / tolerance over judged elements
     message: str = ""
     divergence: compare.Divergence = field(default=None, repr=False)
     diagnosis: diagnose.Diagnosis = field(default=None, repr=False)
 
     def as_json(self):
-        keys = ("id", "status", "mode", "dtype", "first_divergent_step", "max_abs_error", "message")
+        keys = ("id", "status", "mode", "dtype", "first_divergent_step", "max_abs_error", "tolerance_used",
+                "message")
         return {k: asdict(self)[k] for k in keys}
 
 
@@ -61,19 +63,18 @@ def _step_count_divergence(trajectory, shapes):
 
 
 def judge(case, trajectory, mode, dtype):
-    """(first divergence or None, max abs error) of a trajectory against the golden."""
+    """(first divergence or None, max abs error, tolerance used, last step judged)."""
     observed, state = trajectory.arrays()
     last = tolerance.free_run_horizon(case, dtype) if mode == "free" else case.steps
-    found = [compare.first_divergence("params", observed[:last + 1], case.params[:last + 1],
-                                      tolerance.param_bound(case, dtype, mode), case.shapes)]
+    judged = [("params", observed[:last + 1], case.params[:last + 1], tolerance.param_bound(case, dtype, mode), 0)]
     for name, rows in state.items():
-        found.append(compare.first_divergence(name, rows[:last], case.state[name][:last],
-                                              tolerance.state_bound(case, name, dtype, mode), case.shapes,
-                                              first_step=1))
-    found.append(_step_count_divergence(trajectory, case.shapes))
-    found = [d for d in found if d is not None]
+        judged.append((name, rows[:last], case.state[name][:last], tolerance.state_bound(case, name, dtype, mode), 1))
+    found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
+             for name, obs, exp, bound, first in judged]
+    found = [d for d in found + [_step_count_divergence(trajectory, case.shapes)] if d is not None]
     first = min(found, key=lambda d: d.step) if found else None
-    return first, compare.max_abs_error(observed[:last + 1], case.params[:last + 1]), last
+    used = max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged)
+    return first, compare.max_abs_error(observed[:last + 1], case.params[:last + 1]), used, last
 
 
 def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout=60.0, replay_for_diagnosis=None):
@@ -92,7 +93,7 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
     if trajectory.error_type is NotImplementedError and trajectory.error_step == 1:
         result.status, result.message = "skipped", f"not implemented: {trajectory.error}"
         return result, trajectory
-    divergence, result.max_abs_error, last = judge(case, trajectory, mode, dtype)
+    divergence, result.max_abs_error, result.tolerance_used, last = judge(case, trajectory, mode, dtype)
     result.divergence = divergence
     messages = []
     if divergence:
@@ -109,8 +110,8 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
     else:
         result.status = "passed"
         if mode == "free" and last < case.steps:
-            messages.append(f"judged to step {last} of {case.steps}: beyond it rounding is amplified past "
-                            f"what rounding alone explains (chaotic dynamics)")
+            messages.append(f"judged to step {last} of {case.steps}: beyond it, rounding alone can carry a "
+                            f"correct run off the golden (chaotic dynamics); replay judges every step")
     result.message = "; ".join(messages)
     return result, trajectory
 

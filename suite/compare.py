@@ -56,3 +56,11 @@ def max_abs_error(observed, expected):
     if rows == 0:
         return 0.0
     return float(np.nan_to_num(np.abs(observed[:rows] - expected[:rows]), nan=np.inf).max())
+
+
+def tolerance_used(observed, expected, bound):
+    """max |error| / tolerance: 1.0 or more is a divergence; a correct run stays well below."""
+    rows = min(len(observed), len(expected))
+    if rows == 0:
+        return 0.0
+    return float(np.nan_to_num(np.abs(observed[:rows] - expected[:rows]) / bound[:rows], nan=np.inf).max())

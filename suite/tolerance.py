@@ -12,10 +12,12 @@ an update: an element whose update nearly cancels (m ~ 0 in Adam) still carries 
 rounding of those terms. The same sum over |state| bounds the state buffers. The
 golden's own certified error (float64 against 50-digit mpmath) is added.
 
-Free run. Errors also move the gradients, and the problem's dynamics damp or
+Free run. Errors also move the gradients, which the suite computes itself (by
+autograd, a sum of up to n terms per element), and the problem's dynamics damp or
 amplify them. Each golden stores, per dtype, the measured drift of a run whose
-parameters take a random error of one unit roundoff every step; the bound adds C
-times its running maximum. Where C * drift exceeds HORIZON_FRACTION of the
+parameters and gradients take random errors of that size every step; the bound
+adds C times its running maximum, and state bounds grow by the same amplification
+(at least sqrt(n), for the gradient sums). Where C * drift exceeds HORIZON_FRACTION of the
 parameters' size, rounding alone could carry a correct run anywhere (a chaotic
 case), so judging stops at that horizon; replay mode still judges every step.
 
@@ -52,7 +54,8 @@ def state_bound(case, name, dtype, mode):
     s = np.abs(case.state[name])
     bound = C * UNIT_ROUNDOFF[dtype] * np.cumsum(s + s.mean(axis=1, keepdims=True), axis=0)
     if mode == "free":
-        amplification = np.maximum(1.0, case.drift[dtype] / _linear_sum(case, dtype))
+        # free-run gradients are the suite's own sums of n terms, rounded up to sqrt(n) times more
+        amplification = np.maximum(np.sqrt(case.size), case.drift[dtype] / _linear_sum(case, dtype))
         bound = bound * np.maximum.accumulate(amplification)[1:, None]
     return bound
 

@@ -1,0 +1,41 @@
+"""How long a full ``optgold check`` takes: all cases, both modes, one dtype.
+
+    python -m suite.bench.check_time [--reference adam] [--dtype float32] [--repeats 5]
+
+Prints the median and spread over repeats, in one process, after one warm-up run.
+"""
+import argparse
+import statistics
+import time
+
+import torch
+
+from golden.load import load_cases
+from suite.check import check
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", default="adam", choices=sorted(OPTIMIZERS))
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    cls = OPTIMIZERS[args.reference]
+    load_cases(args.reference)  # warm the loader and torch
+    check(cls, args.reference, dtype=args.dtype)
+    seconds = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        report = check(cls, args.reference, dtype=args.dtype)
+        seconds.append(time.perf_counter() - start)
+        assert report.passed
+    print(f"full check of torch.optim.{cls.__name__} against {args.reference}, {args.dtype}, both modes, "
+          f"{len(report.cases)} case-modes, torch threads={torch.get_num_threads()}:")
+    print(f"  median {statistics.median(seconds):.3f} s, min {min(seconds):.3f} s, max {max(seconds):.3f} s "
+          f"over {args.repeats} runs")
+
+
+if __name__ == "__main__":
+    main()
