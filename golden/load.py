@@ -39,6 +39,7 @@ def _array(arrays, key, shape, label):
     value = arrays.get(key)
     if value is None or value.shape != shape or value.dtype != np.float64 or not np.isfinite(value).all():
         raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate the goldens")
+    value.flags.writeable = False  # goldens are shared by every run; nothing may write into them
     return value
 
 

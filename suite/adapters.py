@@ -29,12 +29,12 @@ class TorchOptimizerAdapter:
         self.optimizer = factory(self.params, **hyperparameters)
 
     def step(self, flat_grad):
-        grad = torch.as_tensor(flat_grad, dtype=torch.float64)
+        grad = torch.tensor(flat_grad, dtype=torch.float64)  # a copy: the golden arrays stay untouched
         offset = 0
         for p in self.params:
             g = grad[offset:offset + p.numel()].reshape(p.shape).to(dtype=p.dtype, device=p.device)
             if p.grad is None:
-                p.grad = g
+                p.grad = g.clone()
             else:
                 p.grad.copy_(g)
             offset += p.numel()

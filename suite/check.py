@@ -87,7 +87,8 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
         result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
         return result, None
     except Exception as error:
-        result.message = f"construction with {hp} raised {type(error).__name__}: {error}"
+        result.message = (f"construction with {hp} raised {type(error).__name__}: {error} (an implementation "
+                          "raises NotImplementedError for a config it does not support, to have it skipped)")
         return result, None
     trajectory = runner.run(adapter, case, mode, timeout)
     if trajectory.error_type is NotImplementedError and trajectory.error_step == 1:

@@ -122,15 +122,12 @@ def main(argv=None):
 
     args = build_parser().parse_args(argv)
     console = Console()
-    error_console = Console(stderr=True)
     commands = {"check": run_check, "generate": run_generate, "list": run_list}
     try:
         return commands[args.command](args, console)
-    except (UsageError, ImplLoadError, reference.UnknownReference, store.GoldenError) as error:
-        error_console.print(f"optgold: error: {error}", markup=False, highlight=False)
-        return EXIT_USAGE
-    except OSError as error:  # e.g. the --json path cannot be written
-        error_console.print(f"optgold: error: {error}", markup=False, highlight=False)
+    except (UsageError, ImplLoadError, reference.UnknownReference, store.GoldenError,
+            OSError) as error:  # OSError: e.g. the --json path cannot be written
+        print(f"optgold: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -9,7 +9,7 @@ STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
 
 def table(report):
     t = Table(title=f"optgold check {report.impl} --reference {report.reference}", title_justify="left",
-              caption="step: first divergent step; tol used: worst |error| / tolerance", caption_justify="left")
+              caption="step: first divergent step; tol used: worst |error| / tolerance (1 or more fails)", caption_justify="left")
     t.add_column("case", overflow="fold")
     for column in ("mode", "dtype", "status", "step", "max error", "tol used"):
         t.add_column(column, no_wrap=True, justify="left" if column in ("mode", "dtype", "status") else "right")
@@ -17,7 +17,7 @@ def table(report):
         t.add_row(c.id, c.mode, c.dtype, f"[{STATUS_STYLE[c.status]}]{c.status}[/]",
                   "" if c.first_divergent_step is None else str(c.first_divergent_step),
                   "" if c.max_abs_error is None else f"{c.max_abs_error:.3g}",
-                  "" if c.tolerance_used is None else f"{c.tolerance_used:.1%}")
+                  "" if c.tolerance_used is None else f"{c.tolerance_used:.2g}")
     return t
 
 
