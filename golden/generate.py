@@ -101,6 +101,8 @@ def check(directory, progress=None):
             problems_found[name] = "missing from the stored manifest"
         elif stored["files"][name]["sha256"] != entry["sha256"]:
             problems_found[name] = "stored sha256 differs from the regenerated file"
+        elif not (Path(directory) / name).is_file():
+            problems_found[name] = "listed in the manifest but the file is missing"
         elif store.sha256((Path(directory) / name).read_bytes()) != entry["sha256"]:
             problems_found[name] = "stored file does not match its manifest"
     for name in set(stored["files"]) - set(fresh["files"]):

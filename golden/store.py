@@ -84,6 +84,10 @@ def read_manifest(directory):
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise GoldenError(f"{path}: golden format {manifest.get('format_version') if isinstance(manifest, dict) else '?'}"
                           f" is not {FORMAT_VERSION}; regenerate with `optgold generate`")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("sha256"), str) for entry in files.values()):
+        raise GoldenError(f"{path}: malformed manifest (each file needs a sha256); restore it or run `optgold generate`")
     return manifest
 
 

@@ -50,7 +50,7 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
     for i in range(len(param)):
         g = -grad[i] if flip_grad else grad[i]
         if weight_decay and decoupled:
-            param[i] = param[i] * (1 - lr * weight_decay)
+            param[i] = param[i] * (1 - lr_sign * lr * weight_decay)
         elif weight_decay:
             g = g + weight_decay * param[i]
         m[i] = beta1 * m[i] + (1 - beta1) * g

@@ -77,8 +77,12 @@ def judge(case, trajectory, mode, dtype):
     return first, compare.max_abs_error(observed[:last + 1], case.params[:last + 1]), used, last
 
 
-def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout=60.0, replay_for_diagnosis=None):
-    """Run and judge one case in one mode. Returns (CaseResult, trajectory)."""
+def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout=60.0, replay=None):
+    """Run and judge one case in one mode. Returns (CaseResult, trajectory).
+
+    ``replay`` is this case's earlier replay-mode (CaseResult, trajectory), if any: a
+    failure is diagnosed on the replay trajectory, once per case.
+    """
     result = CaseResult(case.id, "failed", mode, dtype)
     hp = impl_hyperparameters(case, impl_args or {})
     try:
@@ -104,8 +108,11 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
         result.first_divergent_step = result.first_divergent_step or trajectory.error_step
         messages.append(trajectory.error)
     if messages:
-        replay = replay_for_diagnosis if replay_for_diagnosis is not None else trajectory
-        result.diagnosis = diagnose.diagnose(case, np.array(replay.params))
+        if replay is None or replay[1] is None:
+            result.diagnosis = diagnose.diagnose(case, np.array(trajectory.params))
+        else:
+            earlier, replay_trajectory = replay
+            result.diagnosis = earlier.diagnosis or diagnose.diagnose(case, np.array(replay_trajectory.params))
         if result.diagnosis:
             messages.append(result.diagnosis.describe())
     else:
@@ -126,7 +133,7 @@ def check(factory, ref_name, impl="", dtype="float64", device="cpu", modes=runne
         for mode in sorted(modes, key=lambda m: m != "replay"):
             result, trajectory = check_case(factory, case, mode, dtype, device, impl_args, timeout, replay)
             if mode == "replay":
-                replay = trajectory
+                replay = (result, trajectory)
             results.append(result)
             if progress:
                 progress(result)

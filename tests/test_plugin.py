@@ -1,0 +1,68 @@
+"""The pytest plugin: one item per golden case, failures and skips reported as such."""
+import textwrap
+
+
+def test_each_case_is_its_own_item(pytester):
+    pytester.makepyfile(textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.optgold(impl="torch.optim:SGD", reference="sgd", dtype="float32")
+        def test_sgd(optgold_case):
+            optgold_case.assert_passes()
+    """))
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=18)
+    result.stdout.fnmatch_lines(["*test_sgd?momentum_rotated-replay-float32? PASSED*"])
+
+
+def test_a_buggy_optimizer_fails_items_with_the_divergent_step(pytester):
+    pytester.makepyfile(textwrap.dedent("""
+        import pytest, torch
+
+        class NoBiasCorrection(torch.optim.Adam):
+            @torch.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    b1, b2 = group["betas"]
+                    for p in group["params"]:
+                        st = self.state[p]
+                        if not st:
+                            st["exp_avg"], st["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
+                        st["exp_avg"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                        st["exp_avg_sq"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                        p.addcdiv_(st["exp_avg"], st["exp_avg_sq"].sqrt().add_(group["eps"]), value=-group["lr"])
+
+        @pytest.mark.optgold(impl=NoBiasCorrection, reference="adam", modes=("replay",))
+        def test_adam(optgold_case):
+            optgold_case.assert_passes()
+    """))
+    result = pytester.runpytest()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1
+    result.stdout.fnmatch_lines(["*diverge at step 1*"])
+
+
+def test_not_implemented_configs_are_skipped(pytester):
+    pytester.makepyfile(textwrap.dedent("""
+        import pytest, torch
+
+        def plain_sgd(params, momentum=0.0, **hp):
+            if momentum:
+                raise NotImplementedError("no momentum here")
+            return torch.optim.SGD(params, **hp)
+
+        @pytest.mark.optgold(impl=plain_sgd, reference="sgd", modes=("replay",))
+        def test_sgd(optgold_case):
+            optgold_case.assert_passes()
+    """))
+    result = pytester.runpytest("-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes["skipped"] >= 1 and outcomes["passed"] >= 1
+    result.stdout.fnmatch_lines(["*no momentum here*"])
+
+
+def test_missing_marker_is_a_usage_error(pytester):
+    pytester.makepyfile("def test_x(optgold_case):\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*has no @pytest.mark.optgold*"])
