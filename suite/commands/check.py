@@ -1,0 +1,59 @@
+"""optgold check IMPL --reference NAME: an implementation against a reference's goldens."""
+import json
+
+import reference
+from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+
+NAME = "check"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(NAME, help="check an implementation against a reference's goldens")
+    p.add_argument("impl", metavar="IMPL", help="package.module:Attr or path/to/file.py:Attr")
+    p.add_argument("--reference", required=True, metavar="NAME", help="reference name, see `optgold list`")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
+    p.add_argument("--impl-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="fixed extra keyword for every construction, e.g. fused=true (repeatable)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--golden-dir", metavar="DIR", help="read goldens from DIR (default: $OPTGOLD_GOLDEN_DIR "
+                   "or the packaged ones)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="per case and mode; a hung implementation fails the case (default 60)")
+    return p
+
+
+def parse_impl_arg(text):
+    """KEY=VALUE; the value is read as JSON (true, 3, 1e-3, null), else kept as a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise UsageError(f"--impl-arg {text!r} must look like KEY=VALUE, e.g. fused=true")
+    python_words = {"True": True, "False": False, "None": None}
+    if value in python_words:
+        return key, python_words[value]
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def run(args, console):
+    import torch
+
+    from suite import report
+    from suite.check import check
+    from suite.loading import load_impl
+
+    reference.get(args.reference)  # fail fast on an unknown name
+    impl_args = dict(parse_impl_arg(a) for a in args.impl_arg)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
+    factory = load_impl(args.impl)
+    modes = ("free", "replay") if args.mode == "both" else (args.mode,)
+    result = check(factory, args.reference, impl=args.impl, dtype=args.dtype, device=args.device, modes=modes,
+                   impl_args=impl_args, golden_dir=args.golden_dir, timeout=args.timeout)
+    report.show(result, console)
+    if args.json:
+        report.write_json(result, args.json)
+    return EXIT_PASSED if result.passed else EXIT_FAILED

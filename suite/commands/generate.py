@@ -1,0 +1,34 @@
+"""optgold generate [--check]: write the goldens, or prove the stored ones are reproduced."""
+from golden import store
+from suite.commands import EXIT_FAILED, EXIT_PASSED
+
+NAME = "generate"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(NAME, help="write the goldens from the reference formulas")
+    p.add_argument("--check", action="store_true", help="regenerate and prove the stored files are reproduced")
+    p.add_argument("--golden-dir", metavar="DIR", help="where goldens live (default: the packaged ones)")
+    return p
+
+
+def run(args, console):
+    from golden import generate
+
+    directory = store.golden_dir(args.golden_dir)
+    with console.status("generating goldens") as status:
+        def progress(ref_name, case_id):
+            status.update(f"generating goldens: {ref_name}/{case_id}")
+
+        if args.check:
+            problems = generate.check(directory, progress)
+            for name, problem in sorted(problems.items()):
+                console.print(f"[red]not reproduced[/] {name}: {problem}")
+            if problems:
+                return EXIT_FAILED
+            console.print(f"[green]reproduced[/]: every golden in {directory} regenerates byte for byte")
+            return EXIT_PASSED
+        manifest = generate.generate(directory, progress)
+    console.print(f"wrote {sum(f['cases'] for f in manifest['files'].values())} cases in "
+                  f"{len(manifest['files'])} files to {directory}")
+    return EXIT_PASSED

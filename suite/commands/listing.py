@@ -1,0 +1,22 @@
+"""optgold list: every reference with its hyperparameters, variants and case count."""
+import reference
+from suite.commands import EXIT_PASSED
+
+NAME = "list"
+
+
+def add_parser(subparsers):
+    return subparsers.add_parser(NAME, help="list the references, their hyperparameters and case counts")
+
+
+def run(args, console):
+    from rich.table import Table
+
+    from golden.grid import GRID
+
+    t = Table("reference", "hyperparameters (torch defaults)", "variants", "cases")
+    for name, module in reference.OPTIMIZERS.items():
+        hp = ", ".join(f"{k}={v}" for k, v in module.DEFAULTS.items())
+        t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
+    console.print(t)
+    return EXIT_PASSED
