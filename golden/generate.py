@@ -86,8 +86,9 @@ def build(names=None, certify=True, progress=None):
     return files
 
 
-def generate(directory, progress=None):
-    return store.write(directory, build(progress=progress), GENERATOR_VERSION)
+def generate(directory, progress=None, names=None):
+    """Write every golden, or only the named references' (keeping the others in the manifest)."""
+    return store.write(directory, build(names, progress=progress), GENERATOR_VERSION, merge=names is not None)
 
 
 def check(directory, progress=None):

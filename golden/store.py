@@ -59,11 +59,14 @@ def decode(data, label):
     return meta, arrays
 
 
-def write(directory, files, generator_version):
-    """Write {file name: (meta, arrays)} and a manifest that covers them."""
+def write(directory, files, generator_version, merge=False):
+    """Write {file name: (meta, arrays)} and a manifest that covers them.
+
+    With ``merge``, the manifest keeps its entries for files not written now.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    entries = {}
+    entries = dict(read_manifest(directory)["files"]) if merge and (directory / MANIFEST).exists() else {}
     for name, (meta, arrays) in sorted(files.items()):
         data = encode(meta, arrays)
         (directory / name).write_bytes(data)

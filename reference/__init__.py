@@ -2,11 +2,28 @@
 
 Each optimizer module defines ``DEFAULTS`` (torch.optim's hyperparameter names and
 defaults), ``VARIANTS`` (named alternatives used for diagnosis), ``init_state`` and
-``step``. ``step`` updates one tensor, given as a flat list of numbers, in place.
+``step``. ``step`` updates one tensor, given as a flat list of numbers, in place;
+a module with ``USES_SHAPE = True`` also gets the tensor's ``shape``. Every module
+of this package that defines ``step`` and ``DEFAULTS`` is an optimizer reference.
 """
-from reference import adam, adamw, sgd
+import importlib
+import pkgutil
 
-OPTIMIZERS = {"sgd": sgd, "adam": adam, "adamw": adamw}
+_SUPPORT = {"arith", "linalg", "problems", "trajectory"}
+
+
+def _discover():
+    found = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name in _SUPPORT or info.name.startswith("_") or info.ispkg:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "step") and hasattr(module, "DEFAULTS"):
+            found[info.name] = module
+    return found
+
+
+OPTIMIZERS = _discover()
 
 
 class UnknownReference(KeyError):

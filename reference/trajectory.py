@@ -24,6 +24,12 @@ def convert(hp, num):
     return {k: tuple(map(one, v)) if isinstance(v, tuple) else one(v) for k, v in hp.items()}
 
 
+def _init_state(optimizer, size, shape, hp, zero):
+    if getattr(optimizer, "USES_SHAPE", False):
+        return optimizer.init_state(size, hp, zero, shape=shape)
+    return optimizer.init_state(size, hp, zero)
+
+
 def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None):
     """Returns (params per step, grads per step, {state name: values per step}).
 
@@ -33,19 +39,25 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     """
     hp_num = convert(hp, num)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
-    states = [optimizer.init_state(len(t), hp, num(0)) for t in tensors]
+    states = [_init_state(optimizer, len(t), shape, hp, num(0)) for t, shape in zip(tensors, problem.shapes)]
     param_rows, grad_rows, state_rows = [[x for t in tensors for x in t]], [], {}
     for t in range(steps):
         flat = param_rows[-1]
         g = [num(x) for x in grads[t]] if grads is not None else problem.gradient(flat, t)
-        for p, gp, st in zip(tensors, split(g, problem.shapes), states):
-            optimizer.step(p, gp, st, variant=variant, **hp_num)
+        for p, gp, st, shape in zip(tensors, split(g, problem.shapes), states, problem.shapes):
+            extra = {"shape": shape} if getattr(optimizer, "USES_SHAPE", False) else {}
+            optimizer.step(p, gp, st, variant=variant, **extra, **hp_num)
         if after_step:
             after_step(t, tensors)
         param_rows.append([x for p in tensors for x in p])
         grad_rows.append(g)
         for name in states[0]:
-            if name != "step":
-                state_rows.setdefault(name, []).append([x for st in states for x in st[name]])
+            if name != "step":  # compared as a count; the rest are flattened across tensors
+                state_rows.setdefault(name, []).append([x for st in states for x in _flat(st[name])])
     assert len(param_rows[0]) == size(problem.shapes)
     return param_rows, grad_rows, state_rows
+
+
+def _flat(value):
+    """A state entry as a flat list: a number becomes one element, a list stays as it is."""
+    return value if isinstance(value, list) else [value]

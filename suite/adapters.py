@@ -44,12 +44,13 @@ class TorchOptimizerAdapter:
         return torch.cat([p.detach().reshape(-1).to("cpu", torch.float64) for p in self.params]).numpy()
 
     def flat_state(self, names):
-        """{name: flat float64 values} for each state name every parameter exposes as a tensor."""
+        """{name: flat float64 values} for each state name every parameter exposes as a tensor
+        (any shape: Adafactor's row and column variances are smaller than the parameter)."""
         state = getattr(self.optimizer, "state", {})
         found = {}
         for name in names:
             values = [state.get(p, {}).get(name) if hasattr(state, "get") else None for p in self.params]
-            if all(isinstance(v, torch.Tensor) and v.shape == p.shape for v, p in zip(values, self.params)):
+            if all(isinstance(v, torch.Tensor) for v in values):
                 found[name] = torch.cat([v.detach().reshape(-1).to("cpu", torch.float64) for v in values]).numpy()
         return found
 

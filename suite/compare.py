@@ -20,8 +20,14 @@ class Divergence:
                 f"expected {self.expected:.17g}, tolerance {self.tolerance:.3g}")
 
 
-def locate(flat_index, shapes):
-    """(tensor number, index within it) of a flat element index."""
+def locate(flat_index, shapes, width=None):
+    """(tensor number, index within it) of a flat element index.
+
+    A state whose width differs from the parameters' (a factored variance) is
+    located by flat index only, as tensor -1.
+    """
+    if width is not None and width != sum(int(np.prod(s)) for s in shapes):
+        return -1, (int(flat_index),)
     for k, shape in enumerate(shapes):
         n = int(np.prod(shape))
         if flat_index < n:
@@ -38,6 +44,9 @@ def first_divergence(quantity, observed, expected, bound, shapes, first_step=0):
     rows = min(len(observed), len(expected))
     if rows == 0:
         return None
+    if observed.shape[1:] != expected.shape[1:]:
+        return Divergence(f"{quantity} (shape: {observed.shape[1]} elements, golden {expected.shape[1]})",
+                          first_step, -1, (), float("nan"), float("nan"), 0.0)
     error = np.abs(observed[:rows] - expected[:rows])
     outside = ~(error <= bound[:rows])
     bad_steps = np.nonzero(outside.any(axis=1))[0]
@@ -46,14 +55,14 @@ def first_divergence(quantity, observed, expected, bound, shapes, first_step=0):
     row = bad_steps[0]
     ratio = np.where(outside[row], np.nan_to_num(error[row] / bound[row], nan=np.inf, posinf=np.inf), -1.0)
     element = int(np.argmax(ratio))
-    tensor, index = locate(element, shapes)
+    tensor, index = locate(element, shapes, expected.shape[1])
     return Divergence(quantity, int(row) + first_step, tensor, index, float(observed[row, element]),
                       float(expected[row, element]), float(bound[row, element]))
 
 
 def max_abs_error(observed, expected):
     rows = min(len(observed), len(expected))
-    if rows == 0:
+    if rows == 0 or observed.shape[1:] != expected.shape[1:]:
         return 0.0
     return float(np.nan_to_num(np.abs(observed[:rows] - expected[:rows]), nan=np.inf).max())
 
@@ -63,4 +72,6 @@ def tolerance_used(observed, expected, bound):
     rows = min(len(observed), len(expected))
     if rows == 0:
         return 0.0
+    if observed.shape[1:] != expected.shape[1:]:
+        return float("inf")
     return float(np.nan_to_num(np.abs(observed[:rows] - expected[:rows]) / bound[:rows], nan=np.inf).max())

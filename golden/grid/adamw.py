@@ -1,0 +1,13 @@
+"""The adamw cases."""
+from golden.grid.case import cases
+
+CASES = cases("adamw", [
+    ("decay_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01, weight_decay=0.1)),
+    ("eps_rosenbrock", "rosenbrock_2d", 300, dict(lr=0.01, eps=1e-3, weight_decay=0.2)),
+    ("chained", "rosenbrock_chained", 300, dict(lr=5e-3, betas=(0.9, 0.99), weight_decay=0.1)),
+    ("amsgrad_isotropic", "quadratic_isotropic_2d", 200,
+     dict(lr=0.05, betas=(0.9, 0.95), amsgrad=True, weight_decay=0.1)),
+    ("maximize_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.01, eps=1e-3, weight_decay=0.05)),
+    ("deep", "quadratic_deep_100d", 100, dict(lr=0.01, weight_decay=0.1)),
+])
