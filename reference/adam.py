@@ -14,6 +14,7 @@ variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does.
 """
 from reference.arith import sqrt
 
+TORCH = "torch.optim:Adam"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
                 decoupled_weight_decay=False)
 

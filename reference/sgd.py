@@ -11,6 +11,7 @@ Torch differs from Sutskever et al. (2013): the velocity holds no lr, and dampen
 is skipped on the first step.
 """
 
+TORCH = "torch.optim:SGD"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
 
 VARIANTS = {

@@ -27,7 +27,8 @@ class ParamsOnly:
 
 def test_catalogue_covers_each_optimizer():
     assert len({m.name for m in MUTANTS}) == len(MUTANTS)
-    assert all(count >= 6 for count in Counter(m.reference for m in MUTANTS).values())
+    assert all(count >= 2 for count in Counter(m.reference for m in MUTANTS).values())
+    assert all(Counter(m.reference for m in MUTANTS)[name] >= 6 for name in ("sgd", "adam", "adamw"))
     assert set(Counter(m.reference for m in MUTANTS)) == set(CORRECT)
 
 

@@ -288,3 +288,19 @@ class AdamSecondMomentRawGrad(Adam):
             exp_avg_sq = state["max_exp_avg_sq"]
         denom = (exp_avg_sq.sqrt() / math.sqrt(1 - beta2 ** t)).add_(eps)
         p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** t))
+
+
+REFERENCE = "adam"
+CORRECT = Adam
+MUTANTS = [
+    AdamEpsInsideSqrt,
+    AdamBiasCorrectionOffByOne,
+    AdamNoSecondMomentCorrection,
+    AdamSharedStepCounter,
+    AdamLerpWeightBeta1,
+    AdamBetasSwapped,
+    AdamAmsgradNotStored,
+    AdamMaximizeOnLr,
+    AdamDecoupledFlagIgnored,
+    AdamSecondMomentRawGrad,
+]

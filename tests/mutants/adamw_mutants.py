@@ -200,3 +200,17 @@ class AdamWAmsgradMaxOfCorrected(AdamW):
             v_hat = state["max_exp_avg_sq"]
         denom = v_hat.sqrt().add_(eps)
         p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** t))
+
+
+REFERENCE = "adamw"
+CORRECT = AdamW
+MUTANTS = [
+    AdamWCoupledDecay,
+    AdamWDecayAfterUpdate,
+    AdamWDecayNotScaledByLr,
+    AdamWDecayScaledByStepSize,
+    AdamWEpsInsideSqrt,
+    AdamWMaximizeOnLr,
+    AdamWDecayOnlyAtInit,
+    AdamWAmsgradMaxOfCorrected,
+]

@@ -216,3 +216,18 @@ class SGDNoDecayOnVectors(SGD):
                 else:
                     self.update(p, p.grad, self.state[p], group)
         return loss
+
+
+REFERENCE = "sgd"
+CORRECT = SGD
+MUTANTS = [
+    SGDDampenedFirstStep,
+    SGDDampeningNotComplemented,
+    SGDDecayOutsideMomentum,
+    SGDNesterovOldBuffer,
+    SGDNesterovNoMomentumFactor,
+    SGDAliasedBuffer,
+    SGDMaximizeNegatesStep,
+    SGDWeightDecaySign,
+    SGDNoDecayOnVectors,
+]

@@ -1,0 +1,26 @@
+"""torch's implementations of a reference, and which of their paths (forloop, foreach, fused) exist."""
+import torch
+
+from suite.loading import load_impl
+
+PATH_ARGS = {"forloop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+
+
+def torch_class(ref_module):
+    """The torch class a reference documents (its TORCH attribute), or None."""
+    spec = getattr(ref_module, "TORCH", None)
+    return load_impl(spec) if spec else None
+
+
+def available_paths(cls):
+    """{path: constructor kwargs} for the paths this torch class accepts on CPU."""
+    paths = {}
+    for path, kwargs in PATH_ARGS.items():
+        try:
+            optimizer = cls([torch.zeros(2, 2, requires_grad=True)], **kwargs)
+        except (TypeError, ValueError, RuntimeError):
+            continue  # this class has no such path here
+        if path == "fused" and not optimizer.defaults.get("fused"):
+            continue
+        paths[path] = kwargs
+    return paths
