@@ -85,6 +85,32 @@ class Noisy:
         return [g + e for g, e in zip(self.base.gradient(x, step), self.noise(step))]
 
 
+class SparseRows:
+    """A problem whose gradient reaches only some rows of each tensor per step, as an
+    embedding's does: absent rows get exactly 0 (present entries are never exactly 0
+    on these problems), so the set of present entries is the set of nonzeros."""
+
+    def __init__(self, name, base, fraction, seed):
+        self.name, self.base, self.fraction, self.seed = name, base, fraction, seed
+        self.shapes, self.start = base.shapes, base.start
+
+    def value(self, x):
+        return self.base.value(x)
+
+    def present(self, step):
+        """Per element: does this step's gradient reach it? At least one row per tensor."""
+        rng = random.Random(self.seed * 1_000_003 + step)
+        mask = []
+        for shape in self.shapes:
+            rows, width = shape[0], math.prod(shape[1:])
+            chosen = {r for r in range(rows) if rng.random() < self.fraction} or {rng.randrange(rows)}
+            mask += [r in chosen for r in range(rows) for _ in range(width)]
+        return mask
+
+    def gradient(self, x, step):
+        return [g if keep else 0 * g for g, keep in zip(self.base.gradient(x, step), self.present(step))]
+
+
 class Negated:
     """-f, for maximize cases: maximizing -f walks the same path as minimizing f."""
 
@@ -129,8 +155,24 @@ def _build():
     identity = [[1.0 if i == j else 0.0 for j in range(iso_n)] for i in range(iso_n)]
     iso = Quadratic("quadratic_isotropic_2d", identity, [0.0] * iso_n, iso_shapes, _uniform(1, iso_n, -3, 3))
 
+    # Matrices only (Muon takes 2-D parameters), one tall and one wide.
+    matrix_shapes = [(4, 3), (2, 6)]
+    matrix_n = size(matrix_shapes)
+    matrix_eigs = [10 ** (2 * k / (matrix_n - 1)) for k in range(matrix_n)]  # 1 .. 1e2
+    matrices = Quadratic("quadratic_matrices", rotated_diagonal(matrix_eigs, seed=50), _uniform(51, matrix_n, -1, 1),
+                         matrix_shapes, _uniform(52, matrix_n, -2, 2))
+
+    # Embedding-like tables for sparse gradients.
+    table_shapes = [(6, 4), (5, 2)]
+    table_n = size(table_shapes)
+    table_eigs = [10 ** (k / (table_n - 1)) for k in range(table_n)]  # 1 .. 10
+    tables = Quadratic("quadratic_tables", rotated_diagonal(table_eigs, seed=60), _uniform(61, table_n, -1, 1),
+                       table_shapes, _uniform(62, table_n, -2, 2))
+
     problems = [
-        iso, rot, deep,
+        iso, rot, deep, matrices,
+        Rosenbrock2D("rosenbrock_matrices", [(4, 2), (2, 4)], _pairs(70, 8, (-1.5, 1.2), (-0.5, 2.0))),
+        SparseRows("quadratic_tables_sparse", tables, fraction=0.5, seed=63),
         Rosenbrock2D("rosenbrock_2d", iso_shapes, _pairs(20, iso_n // 2, (-1.5, 1.2), (-0.5, 2.0))),
         RosenbrockChained("rosenbrock_chained", chain_shapes, _uniform(30, size(chain_shapes), -1.0, 1.5)),
         Noisy("quadratic_rotated_10d_noisy", rot, sigma=0.5, seed=40),

@@ -35,8 +35,11 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
 
     Params has steps + 1 rows (the start first); the others have one row per step,
     taken after the step. State rows are flattened across tensors, like params.
-    ``after_step(t, tensors)`` may change the parameters after each step.
+    ``after_step(t, tensors)`` may change the parameters after each step. A module
+    with ``CLOSURE = True`` runs through its own ``step(x, closure, state, ...)``.
     """
+    if getattr(optimizer, "CLOSURE", False):
+        return _run_closure(optimizer, problem, hp, steps, num, variant, start)
     hp_num = convert(hp, num)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
     states = [_init_state(optimizer, len(t), shape, hp, num(0)) for t, shape in zip(tensors, problem.shapes)]
@@ -55,6 +58,28 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
             if name != "step":  # compared as a count; the rest are flattened across tensors
                 state_rows.setdefault(name, []).append([x for st in states for x in _flat(st[name])])
     assert len(param_rows[0]) == size(problem.shapes)
+    return param_rows, grad_rows, state_rows
+
+
+def _run_closure(optimizer, problem, hp, steps, num, variant, start):
+    """An optimizer that calls closure(x) -> (loss, gradient) itself, on all parameters
+    as one flat vector (LBFGS). The gradient row of a step is its first evaluation."""
+    hp_num = convert(hp, num)
+    x = [num(v) for v in (start or problem.start)]
+    state = optimizer.init_state(len(x), hp, num(0))
+    param_rows, grad_rows, state_rows = [list(x)], [], {}
+    for t in range(steps):
+        evaluations = []
+
+        def closure(point, t=t):
+            evaluations.append(problem.gradient(point, t))
+            return problem.value(point), evaluations[-1]
+
+        optimizer.step(x, closure, state, variant=variant, **hp_num)
+        param_rows.append(list(x))
+        grad_rows.append(evaluations[0] if evaluations else [num(0)] * len(x))
+        for name in optimizer.COMPARED_STATE:
+            state_rows.setdefault(name, []).append(_flat(state[name]))
     return param_rows, grad_rows, state_rows
 
 

@@ -84,9 +84,17 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
     failure is diagnosed on the replay trajectory, once per case.
     """
     result = CaseResult(case.id, "failed", mode, dtype)
+    module = reference.get(case.reference)
+    closure = getattr(module, "CLOSURE", False)
+    if closure and mode == "replay":
+        result.status = "skipped"
+        result.message = ("gradient replay does not apply: the optimizer evaluates the closure at points of its "
+                          "own choosing")
+        return result, None
     hp = impl_hyperparameters(case, impl_args or {})
     try:
-        adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device)
+        adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device,
+                                        sparse=getattr(module, "SPARSE_GRADIENTS", False), state_on_first=closure)
     except NotImplementedError as error:
         result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
         return result, None
@@ -94,7 +102,7 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
         result.message = (f"construction with {hp} raised {type(error).__name__}: {error} (an implementation "
                           "raises NotImplementedError for a config it does not support, to have it skipped)")
         return result, None
-    trajectory = runner.run(adapter, case, mode, timeout)
+    trajectory = runner.run(adapter, case, mode, timeout, closure=closure)
     if trajectory.error_type is NotImplementedError and trajectory.error_step == 1:
         result.status, result.message = "skipped", f"not implemented: {trajectory.error}"
         return result, trajectory

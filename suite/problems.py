@@ -13,16 +13,24 @@ class TorchProblem:
         self.reference = ref.get(name, negate)
         base = self.reference.base if negate else self.reference
         self.noise = base.noise if isinstance(base, ref.Noisy) else None
-        self.value = _value_function(base.base if isinstance(base, ref.Noisy) else base)
+        self.present = base.present if isinstance(base, ref.SparseRows) else None
+        self.value = _value_function(base.base if isinstance(base, (ref.Noisy, ref.SparseRows)) else base)
         self.sign = -1.0 if negate else 1.0
+
+    def loss_and_gradient(self, x, step):
+        """(loss, gradient) at x (flat) for the given step, in float64."""
+        x = x.detach().to(torch.float64).requires_grad_(True)
+        loss = self.value(x)
+        (g,) = torch.autograd.grad(loss, x)
+        if self.noise is not None:
+            g = g + torch.tensor(self.noise(step), dtype=torch.float64)
+        if self.present is not None:
+            g = g * torch.tensor(self.present(step), dtype=torch.float64)
+        return self.sign * loss.detach(), self.sign * g
 
     def gradient(self, x, step):
         """Gradient at x (float64, flat) for the given step, in float64."""
-        x = x.detach().to(torch.float64).requires_grad_(True)
-        (g,) = torch.autograd.grad(self.value(x), x)
-        if self.noise is not None:
-            g = g + torch.tensor(self.noise(step), dtype=torch.float64)
-        return self.sign * g
+        return self.loss_and_gradient(x, step)[1]
 
 
 def _value_function(problem):

@@ -55,19 +55,24 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def run(adapter, case, mode, timeout=None):
-    """Drive ``adapter`` through ``case``; never raises for the implementation's own errors."""
+def run(adapter, case, mode, timeout=None, closure=False):
+    """Drive ``adapter`` through ``case``; never raises for the implementation's own errors.
+
+    ``closure``: the optimizer evaluates the problem itself (LBFGS); free mode only.
+    """
     problem = TorchProblem(case.problem, case.negate) if mode == "free" else None
     out = Trajectory(params=[adapter.flat_params()])
     try:
         with time_limit(timeout):
             for t in range(case.steps):
-                if mode == "replay":
-                    grad = case.grads[t]
-                else:
-                    grad = problem.gradient(torch.from_numpy(out.params[-1]), t).numpy()
                 out.error_step = t + 1
-                adapter.step(grad)
+                if closure:
+                    adapter.step_closure(lambda x, t=t: tuple(v.numpy() for v in
+                                                               problem.loss_and_gradient(torch.from_numpy(x), t)))
+                elif mode == "replay":
+                    adapter.step(case.grads[t])
+                else:
+                    adapter.step(problem.gradient(torch.from_numpy(out.params[-1]), t).numpy())
                 out.params.append(adapter.flat_params())
                 for name, values in adapter.flat_state(case.state).items():
                     out.state.setdefault(name, []).append(values)
