@@ -20,13 +20,13 @@ def _max_rel_error(rows64, rows_exact):
     return worst
 
 
-def certificate(optimizer, problem, hp, steps, params64, grads64):
+def certificate(optimizer, problem, hp, steps, params64, grads64, groups=None):
     import mpmath
     from reference import trajectory
 
     with mpmath.workdps(DIGITS):
-        replay, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, grads=grads64)
-        free, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf)
+        replay, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, grads=grads64, groups=groups)
+        free, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, groups=groups)
         return {
             "digits": DIGITS,
             "replay_max_abs_error": _max_abs_error(params64, replay),

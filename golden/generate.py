@@ -28,7 +28,7 @@ class _RoundedGradients:
         return [v + size * (abs(v) + mean) * self.rng.choice((-1.0, 1.0)) for v in g]
 
 
-def rounding_drift(optimizer, problem, hp, steps, params, unit):
+def rounding_drift(optimizer, problem, hp, steps, params, unit, groups=None):
     """Per step: how far a run drifts from the golden when every parameter and every
     gradient takes a random error of the size rounding in that dtype makes (worst of
     two seeds).
@@ -48,7 +48,7 @@ def rounding_drift(optimizer, problem, hp, steps, params, unit):
                     tensor[i] = x + unit * abs(x) * rng.choice((-1.0, 1.0))
 
         rounded = _RoundedGradients(problem, unit, rng)
-        perturbed, _, _ = trajectory.run(optimizer, rounded, hp, steps, after_step=inject)
+        perturbed, _, _ = trajectory.run(optimizer, rounded, hp, steps, after_step=inject, groups=groups)
         drift = np.maximum(drift, np.abs(np.array(perturbed) - base).max(axis=1))
     return drift
 
@@ -56,16 +56,20 @@ def rounding_drift(optimizer, problem, hp, steps, params, unit):
 def case_record(ref_name, case, certify=True):
     optimizer = reference.get(ref_name)
     problem = problems.get(case.problem, case.negate)
-    params, grads, states = trajectory.run(optimizer, problem, case.hp, case.steps)
+    groups = [dict(g) for g in case.groups] or None
+    params, grads, states = trajectory.run(optimizer, problem, case.hp, case.steps, groups=groups)
     meta = {
         "id": case.id, "problem": case.problem, "negate": case.negate, "steps": case.steps,
         "hp": case.hp, "shapes": [list(s) for s in problem.shapes], "state_names": sorted(states),
     }
+    if groups:
+        meta["groups"] = groups
     if certify:
-        meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads)
+        meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads, groups)
     arrays = {f"{case.id}/params": np.array(params), f"{case.id}/grads": np.array(grads)}
     for dtype, unit in UNIT_ROUNDOFF.items():
-        arrays[f"{case.id}/drift/{dtype}"] = rounding_drift(optimizer, problem, case.hp, case.steps, params, unit)
+        arrays[f"{case.id}/drift/{dtype}"] = rounding_drift(optimizer, problem, case.hp, case.steps, params, unit,
+                                                                groups)
     for name, rows in states.items():
         arrays[f"{case.id}/state/{name}"] = np.array(rows)
     return meta, arrays

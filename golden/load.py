@@ -22,14 +22,15 @@ class GoldenCase:
     state: dict  # name -> (steps, n), after each step
     drift: dict  # dtype -> (steps + 1,): how far rounding at that dtype carries a free run
     golden_error: dict  # certified max abs error of the float64 golden, per mode
+    groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...); () is one param group
 
     @property
     def size(self):
         return self.params.shape[1]
 
 
-def _hyperparameters(raw, defaults, label):
-    if set(raw) != set(defaults):
+def _hyperparameters(raw, defaults, label, partial=False):
+    if not (set(raw) <= set(defaults) if partial else set(raw) == set(defaults)):
         raise store.GoldenError(f"{label}: hyperparameters {sorted(raw)} do not match the reference's "
                                 f"{sorted(defaults)}; regenerate with `optgold generate`")
     return {k: tuple(v) if isinstance(defaults[k], tuple) else v for k, v in raw.items()}
@@ -64,6 +65,9 @@ def load_cases(ref_name, directory=None):
                 drift={d: _array(arrays, f"{cid}/drift/{d}", (steps + 1,), label) for d in UNIT_ROUNDOFF},
                 golden_error={"replay": certificate.get("replay_max_abs_error", 0.0),
                               "free": certificate.get("free_max_abs_error", 0.0)},
+                groups=tuple({"tensors": g["tensors"], "hp": _hyperparameters(g["hp"], defaults, f"{label}:{cid}",
+                                                                              partial=True)}
+                             for g in m.get("groups", ())),
             ))
     except (KeyError, TypeError) as error:
         raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate the goldens") from None

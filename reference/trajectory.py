@@ -30,7 +30,21 @@ def _init_state(optimizer, size, shape, hp, zero):
     return optimizer.init_state(size, hp, zero)
 
 
-def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None):
+def tensor_hyperparameters(hp, groups, count):
+    """Each tensor's hyperparameters: the case's, then its param group's overrides.
+
+    ``groups`` is a list of {"tensors": [tensor numbers], "hp": {overrides}}, as
+    torch's param groups; None puts every tensor in one group.
+    """
+    per_tensor = [dict(hp) for _ in range(count)]
+    for group in groups or ():
+        for k in group["tensors"]:
+            per_tensor[k].update(group["hp"])
+    return per_tensor
+
+
+def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None,
+        groups=None):
     """Returns (params per step, grads per step, {state name: values per step}).
 
     Params has steps + 1 rows (the start first); the others have one row per step,
@@ -40,23 +54,25 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     """
     if getattr(optimizer, "CLOSURE", False):
         return _run_closure(optimizer, problem, hp, steps, num, variant, start)
-    hp_num = convert(hp, num)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
-    states = [_init_state(optimizer, len(t), shape, hp, num(0)) for t, shape in zip(tensors, problem.shapes)]
+    tensor_hp = tensor_hyperparameters(hp, groups, len(tensors))
+    tensor_hp_num = [convert(h, num) for h in tensor_hp]
+    states = [_init_state(optimizer, len(t), shape, h, num(0))
+              for t, shape, h in zip(tensors, problem.shapes, tensor_hp)]
+    compared = [name for name in states[0] if name != "step" and all(name in st for st in states)]
     param_rows, grad_rows, state_rows = [[x for t in tensors for x in t]], [], {}
     for t in range(steps):
         flat = param_rows[-1]
         g = [num(x) for x in grads[t]] if grads is not None else problem.gradient(flat, t)
-        for p, gp, st, shape in zip(tensors, split(g, problem.shapes), states, problem.shapes):
+        for p, gp, st, shape, h in zip(tensors, split(g, problem.shapes), states, problem.shapes, tensor_hp_num):
             extra = {"shape": shape} if getattr(optimizer, "USES_SHAPE", False) else {}
-            optimizer.step(p, gp, st, variant=variant, **extra, **hp_num)
+            optimizer.step(p, gp, st, variant=variant, **extra, **h)
         if after_step:
             after_step(t, tensors)
         param_rows.append([x for p in tensors for x in p])
         grad_rows.append(g)
-        for name in states[0]:
-            if name != "step":  # compared as a count; the rest are flattened across tensors
-                state_rows.setdefault(name, []).append([x for st in states for x in _flat(st[name])])
+        for name in compared:  # "step" is compared as a count; state every tensor has, flattened
+            state_rows.setdefault(name, []).append([x for st in states for x in _flat(st[name])])
     assert len(param_rows[0]) == size(problem.shapes)
     return param_rows, grad_rows, state_rows
 

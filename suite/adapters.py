@@ -18,7 +18,9 @@ class TorchOptimizerAdapter:
     is caught.
     """
 
-    def __init__(self, factory, hyperparameters, start, shapes, dtype, device, sparse=False, state_on_first=False):
+    def __init__(self, factory, hyperparameters, start, shapes, dtype, device, sparse=False, state_on_first=False,
+                 groups=()):
+        """``groups``: ({"tensors": [...], "hp": {overrides}}, ...) become torch param groups."""
         self.params, offset = [], 0
         for shape in shapes:
             n = int(np.prod(shape))
@@ -26,7 +28,8 @@ class TorchOptimizerAdapter:
             self.params.append(chunk.to(dtype=DTYPES[dtype], device=device))
             offset += n
         self.shapes, self.sparse, self.state_on_first = shapes, sparse, state_on_first
-        self.optimizer = factory(self.params, **hyperparameters)
+        params = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in groups] or self.params
+        self.optimizer = factory(params, **hyperparameters)
 
     def _write_grads(self, flat_grad):
         grad = torch.tensor(flat_grad, dtype=torch.float64)  # a copy: the golden arrays stay untouched

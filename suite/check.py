@@ -94,7 +94,8 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
     hp = impl_hyperparameters(case, impl_args or {})
     try:
         adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device,
-                                        sparse=getattr(module, "SPARSE_GRADIENTS", False), state_on_first=closure)
+                                        sparse=getattr(module, "SPARSE_GRADIENTS", False), state_on_first=closure,
+                                        groups=case.groups)
     except NotImplementedError as error:
         result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
         return result, None

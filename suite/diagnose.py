@@ -42,7 +42,8 @@ def variant_distances(case, observed_params):
     distances = {}
     for variant in optimizer.VARIANTS:
         try:
-            params, _, _ = trajectory.run(optimizer, problem, case.hp, steps, variant=variant, grads=grads)
+            params, _, _ = trajectory.run(optimizer, problem, case.hp, steps, variant=variant, grads=grads,
+                                          groups=[dict(g) for g in case.groups] or None)
         except (OverflowError, ZeroDivisionError, ValueError):
             continue  # a variant that blows up on this case is no candidate
         distances[variant] = _distance(observed_params, np.array(params))

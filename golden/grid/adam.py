@@ -11,4 +11,7 @@ CASES = cases("adam", [
     ("amsgrad_deep", "quadratic_deep_100d", 100, dict(lr=0.01, eps=1e-3, weight_decay=0.01, amsgrad=True)),
     ("maximize_decay_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01, weight_decay=0.1, maximize=True)),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3)),
+    ("groups_isotropic", "quadratic_isotropic_2d", 200, dict(lr=0.05, betas=(0.9, 0.95)),
+     [{"tensors": [0], "hp": dict(amsgrad=True, weight_decay=0.1)},
+      {"tensors": [1], "hp": dict(lr=0.02, eps=1e-3)}]),
 ])

@@ -10,4 +10,7 @@ CASES = cases("adamw", [
     ("maximize_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01, weight_decay=0.1, maximize=True)),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.01, eps=1e-3, weight_decay=0.05)),
     ("deep", "quadratic_deep_100d", 100, dict(lr=0.01, weight_decay=0.1)),
+    ("groups_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01, weight_decay=0.1),
+     [{"tensors": [0], "hp": dict(amsgrad=True, betas=(0.9, 0.95))},
+      {"tensors": [1], "hp": dict(lr=0.005, weight_decay=0.3)}]),
 ])

@@ -11,15 +11,21 @@ class Case:
     steps: int
     hp: dict = field(hash=False)
     negate: bool = False
+    groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...): torch param groups; () is one group
 
 
 def cases(ref_name, rows):
-    """Cases from (id, problem, steps, hyperparameter overrides) rows; maximize cases run on -f."""
+    """Cases from (id, problem, steps, hyperparameter overrides[, param groups]) rows.
+
+    Maximize cases run on -f.
+    """
     defaults = reference.get(ref_name).DEFAULTS
     out = []
-    for case_id, problem, steps, overrides in rows:
-        unknown = set(overrides) - set(defaults)
-        assert not unknown, f"{ref_name}/{case_id}: not a hyperparameter: {unknown}"
+    for case_id, problem, steps, overrides, *groups in rows:
+        groups = tuple(groups[0]) if groups else ()
+        for hp_set in [overrides] + [g["hp"] for g in groups]:
+            unknown = set(hp_set) - set(defaults)
+            assert not unknown, f"{ref_name}/{case_id}: not a hyperparameter: {unknown}"
         hp = {**defaults, **overrides}
-        out.append(Case(case_id, problem, steps, hp, negate=bool(hp.get("maximize"))))
+        out.append(Case(case_id, problem, steps, hp, negate=bool(hp.get("maximize")), groups=groups))
     return out

@@ -14,4 +14,7 @@ CASES = cases("sgd", [
     ("noisy_dampening", "quadratic_rotated_10d_noisy", 200,
      dict(lr=1e-3, momentum=0.9, dampening=0.1, weight_decay=0.01)),
     ("nesterov_deep", "quadratic_deep_100d", 100, dict(lr=0.02, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("groups_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, momentum=0.9),
+     [{"tensors": [0], "hp": dict(nesterov=True, weight_decay=0.1)},
+      {"tensors": [1], "hp": dict(lr=5e-4, dampening=0.3)}]),
 ])

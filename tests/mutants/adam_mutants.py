@@ -290,9 +290,19 @@ class AdamSecondMomentRawGrad(Adam):
         p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** t))
 
 
+
+class AdamAmsgradFromDefaults(Adam):
+    """amsgrad read from the constructor's defaults in the update: a per-group flag is lost."""
+
+    def update(self, p, grad, state, group):
+        group = {**group, "amsgrad": self.defaults["amsgrad"]}  # BUG: should be the group's own flag
+        super().update(p, grad, state, group)
+
+
 REFERENCE = "adam"
 CORRECT = Adam
 MUTANTS = [
+    AdamAmsgradFromDefaults,
     AdamEpsInsideSqrt,
     AdamBiasCorrectionOffByOne,
     AdamNoSecondMomentCorrection,

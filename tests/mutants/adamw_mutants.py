@@ -202,9 +202,19 @@ class AdamWAmsgradMaxOfCorrected(AdamW):
         p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** t))
 
 
+
+class AdamWLrOfFirstGroup(AdamW):
+    """Every group stepped with the first group's lr (a hoisted lookup)."""
+
+    def update(self, p, grad, state, group):
+        group = {**group, "lr": self.param_groups[0]["lr"]}  # BUG: should be group["lr"]
+        super().update(p, grad, state, group)
+
+
 REFERENCE = "adamw"
 CORRECT = AdamW
 MUTANTS = [
+    AdamWLrOfFirstGroup,
     AdamWCoupledDecay,
     AdamWDecayAfterUpdate,
     AdamWDecayNotScaledByLr,

@@ -218,9 +218,19 @@ class SGDNoDecayOnVectors(SGD):
         return loss
 
 
+
+class SGDNesterovFromDefaults(SGD):
+    """Nesterov read from the constructor's defaults, not the param group: a per-group flag is lost."""
+
+    def update(self, p, grad, state, group):
+        group = {**group, "nesterov": self.defaults["nesterov"]}  # BUG: should be the group's own flag
+        super().update(p, grad, state, group)
+
+
 REFERENCE = "sgd"
 CORRECT = SGD
 MUTANTS = [
+    SGDNesterovFromDefaults,
     SGDDampenedFirstStep,
     SGDDampeningNotComplemented,
     SGDDecayOutsideMomentum,
