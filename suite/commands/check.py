@@ -45,14 +45,21 @@ def run(args, console):
     from suite.check import check
     from suite.loading import load_impl
 
-    reference.get(args.reference)  # fail fast on an unknown name
+    from suite.averaging_check import CASES as AVERAGING, check_averaging
+
+    if args.reference not in AVERAGING:
+        reference.get(args.reference)  # fail fast on an unknown name
     impl_args = dict(parse_impl_arg(a) for a in args.impl_arg)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
     factory = load_impl(args.impl)
     modes = ("free", "replay") if args.mode == "both" else (args.mode,)
-    result = check(factory, args.reference, impl=args.impl, dtype=args.dtype, device=args.device, modes=modes,
-                   impl_args=impl_args, golden_dir=args.golden_dir, timeout=args.timeout)
+    if args.reference in AVERAGING:
+        result = check_averaging(factory, args.reference, impl=args.impl, dtype=args.dtype, impl_args=impl_args,
+                                 golden_dir=args.golden_dir)
+    else:
+        result = check(factory, args.reference, impl=args.impl, dtype=args.dtype, device=args.device, modes=modes,
+                       impl_args=impl_args, golden_dir=args.golden_dir, timeout=args.timeout)
     report.show(result, console)
     if args.json:
         report.write_json(result, args.json)
