@@ -20,13 +20,13 @@ def _max_rel_error(rows64, rows_exact):
     return worst
 
 
-def certificate(optimizer, problem, hp, steps, params64, grads64, groups=None):
+def certificate(optimizer, problem, hp, steps, params64, grads64, run_args):
     import mpmath
     from reference import trajectory
 
     with mpmath.workdps(DIGITS):
-        replay, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, grads=grads64, groups=groups)
-        free, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, groups=groups)
+        replay, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, grads=grads64, **run_args)
+        free, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, **run_args)
         return {
             "digits": DIGITS,
             "replay_max_abs_error": _max_abs_error(params64, replay),

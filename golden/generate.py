@@ -28,7 +28,7 @@ class _RoundedGradients:
         return [v + size * (abs(v) + mean) * self.rng.choice((-1.0, 1.0)) for v in g]
 
 
-def rounding_drift(optimizer, problem, hp, steps, params, unit, groups=None):
+def rounding_drift(optimizer, problem, hp, steps, params, unit, run_args):
     """Per step: how far a run drifts from the golden when every parameter and every
     gradient takes a random error of the size rounding in that dtype makes (worst of
     two seeds).
@@ -48,7 +48,7 @@ def rounding_drift(optimizer, problem, hp, steps, params, unit, groups=None):
                     tensor[i] = x + unit * abs(x) * rng.choice((-1.0, 1.0))
 
         rounded = _RoundedGradients(problem, unit, rng)
-        perturbed, _, _ = trajectory.run(optimizer, rounded, hp, steps, after_step=inject, groups=groups)
+        perturbed, _, _ = trajectory.run(optimizer, rounded, hp, steps, after_step=inject, **run_args)
         drift = np.maximum(drift, np.abs(np.array(perturbed) - base).max(axis=1))
     return drift
 
@@ -57,28 +57,34 @@ def case_record(ref_name, case, certify=True):
     optimizer = reference.get(ref_name)
     problem = problems.get(case.problem, case.negate)
     groups = [dict(g) for g in case.groups] or None
-    params, grads, states = trajectory.run(optimizer, problem, case.hp, case.steps, groups=groups)
+    run_args = {"groups": groups, "schedule": case.schedule}
+    params, grads, states = trajectory.run(optimizer, problem, case.hp, case.steps, **run_args)
     meta = {
         "id": case.id, "problem": case.problem, "negate": case.negate, "steps": case.steps,
         "hp": case.hp, "shapes": [list(s) for s in problem.shapes], "state_names": sorted(states),
     }
     if groups:
         meta["groups"] = groups
+    if case.schedule:
+        meta["schedule"] = case.schedule
     if certify:
-        meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads, groups)
+        meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads, run_args)
     arrays = {f"{case.id}/params": np.array(params), f"{case.id}/grads": np.array(grads)}
     for dtype, unit in UNIT_ROUNDOFF.items():
         arrays[f"{case.id}/drift/{dtype}"] = rounding_drift(optimizer, problem, case.hp, case.steps, params, unit,
-                                                                groups)
+                                                                run_args)
     for name, rows in states.items():
         arrays[f"{case.id}/state/{name}"] = np.array(rows)
     return meta, arrays
 
 
 def build(names=None, certify=True, progress=None):
-    """{file name: (meta, arrays)} for the named references (default: all)."""
-    files = {}
-    for ref_name in names or GRID:
+    """{file name: (meta, arrays)} for the named references, optimizers and schedulers (default: all)."""
+    from golden import schedules
+
+    scheduler_names = None if names is None else [n for n in names if n in schedules.GRID]
+    files = schedules.build(scheduler_names, certify, progress) if scheduler_names != [] else {}
+    for ref_name in GRID if names is None else [n for n in names if n not in schedules.GRID]:
         metas, arrays = [], {}
         for case in GRID[ref_name]:
             meta, case_arrays = case_record(ref_name, case, certify)

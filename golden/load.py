@@ -23,6 +23,11 @@ class GoldenCase:
     drift: dict  # dtype -> (steps + 1,): how far rounding at that dtype carries a free run
     golden_error: dict  # certified max abs error of the float64 golden, per mode
     groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...); () is one param group
+    schedule: dict = None  # {"scheduler": name, "hp": {...}}: the LR scheduler stepped after each step
+
+    def run_args(self):
+        """Keyword arguments of reference.trajectory.run that reproduce this case's setup."""
+        return {"groups": [dict(g) for g in self.groups] or None, "schedule": self.schedule}
 
     @property
     def size(self):
@@ -68,6 +73,7 @@ def load_cases(ref_name, directory=None):
                 groups=tuple({"tensors": g["tensors"], "hp": _hyperparameters(g["hp"], defaults, f"{label}:{cid}",
                                                                               partial=True)}
                              for g in m.get("groups", ())),
+                schedule=m.get("schedule"),
             ))
     except (KeyError, TypeError) as error:
         raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate the goldens") from None

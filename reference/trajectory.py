@@ -43,20 +43,49 @@ def tensor_hyperparameters(hp, groups, count):
     return per_tensor
 
 
+def scheduled_hyperparameters(schedule, hp, groups, steps):
+    """Per step, per param group: the hyperparameters an LR scheduler sets before that step.
+
+    ``schedule`` is {"scheduler": reference scheduler name, "hp": {...}}. A cycled
+    momentum becomes SGD's momentum or Adam's beta1, as torch's schedulers set it.
+    Rows come from the reference scheduler in float, as torch computes them.
+    """
+    from reference import schedulers
+
+    group_hp = [{**hp, **g["hp"]} for g in groups] if groups else [dict(hp)]
+    start = [{"lr": h["lr"], "momentum": h["betas"][0] if "betas" in h else h.get("momentum", 0.0)} for h in group_hp]
+    rows = schedulers.schedule(schedule["scheduler"], start, steps, schedule["hp"])
+    per_step = []
+    for t in range(steps):
+        overrides = []
+        for k, h in enumerate(group_hp):
+            o = {"lr": rows["lr"][t][k]}
+            if "momentum" in rows:
+                m = rows["momentum"][t][k]
+                o.update({"betas": (m, h["betas"][1])} if "betas" in h else {"momentum": m})
+            overrides.append(o)
+        per_step.append(overrides)
+    return per_step
+
+
 def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None,
-        groups=None):
+        groups=None, schedule=None):
     """Returns (params per step, grads per step, {state name: values per step}).
 
     Params has steps + 1 rows (the start first); the others have one row per step,
     taken after the step. State rows are flattened across tensors, like params.
     ``after_step(t, tensors)`` may change the parameters after each step. A module
     with ``CLOSURE = True`` runs through its own ``step(x, closure, state, ...)``.
+    ``schedule`` ({"scheduler": name, "hp": {...}}) sets lr (and momentum) each step.
     """
     if getattr(optimizer, "CLOSURE", False):
         return _run_closure(optimizer, problem, hp, steps, num, variant, start)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
     tensor_hp = tensor_hyperparameters(hp, groups, len(tensors))
     tensor_hp_num = [convert(h, num) for h in tensor_hp]
+    group_of = [next((g for g, group in enumerate(groups or ()) if k in group["tensors"]), 0)
+                for k in range(len(tensors))]
+    scheduled = scheduled_hyperparameters(schedule, hp, groups, steps) if schedule else None
     states = [_init_state(optimizer, len(t), shape, h, num(0))
               for t, shape, h in zip(tensors, problem.shapes, tensor_hp)]
     compared = [name for name in states[0] if name != "step" and all(name in st for st in states)]
@@ -64,8 +93,11 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     for t in range(steps):
         flat = param_rows[-1]
         g = [num(x) for x in grads[t]] if grads is not None else problem.gradient(flat, t)
-        for p, gp, st, shape, h in zip(tensors, split(g, problem.shapes), states, problem.shapes, tensor_hp_num):
+        for k, (p, gp, st, shape, h) in enumerate(zip(tensors, split(g, problem.shapes), states, problem.shapes,
+                                                      tensor_hp_num)):
             extra = {"shape": shape} if getattr(optimizer, "USES_SHAPE", False) else {}
+            if scheduled:
+                h = {**h, **convert(scheduled[t][group_of[k]], num)}
             optimizer.step(p, gp, st, variant=variant, **extra, **h)
         if after_step:
             after_step(t, tensors)

@@ -19,8 +19,10 @@ class TorchOptimizerAdapter:
     """
 
     def __init__(self, factory, hyperparameters, start, shapes, dtype, device, sparse=False, state_on_first=False,
-                 groups=()):
-        """``groups``: ({"tensors": [...], "hp": {overrides}}, ...) become torch param groups."""
+                 groups=(), schedule=None):
+        """``groups``: ({"tensors": [...], "hp": {overrides}}, ...) become torch param groups.
+        ``schedule``: {"scheduler": reference name, "hp": {...}}: torch's scheduler of that name
+        is stepped after every optimizer step."""
         self.params, offset = [], 0
         for shape in shapes:
             n = int(np.prod(shape))
@@ -30,6 +32,7 @@ class TorchOptimizerAdapter:
         self.shapes, self.sparse, self.state_on_first = shapes, sparse, state_on_first
         params = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in groups] or self.params
         self.optimizer = factory(params, **hyperparameters)
+        self.scheduler = make_scheduler(self.optimizer, schedule) if schedule else None
 
     def _write_grads(self, flat_grad):
         grad = torch.tensor(flat_grad, dtype=torch.float64)  # a copy: the golden arrays stay untouched
@@ -47,6 +50,8 @@ class TorchOptimizerAdapter:
     def step(self, flat_grad):
         self._write_grads(flat_grad)
         self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
 
     def step_closure(self, evaluate):
         """For optimizers that re-evaluate (LBFGS): evaluate(flat float64 params) -> (loss, flat grad)."""
@@ -81,6 +86,15 @@ class TorchOptimizerAdapter:
             value = state.get(p, {}).get("step") if hasattr(state, "get") else None
             counts.append(float(value) if isinstance(value, (int, float, torch.Tensor)) else None)
         return counts
+
+
+def make_scheduler(optimizer, schedule):
+    """torch's own scheduler for a reference scheduler name (checked on its own by
+    `optgold check --reference <scheduler>`), driving the optimizer under test."""
+    from reference import schedulers
+    from suite.loading import load_impl
+
+    return load_impl(schedulers.get(schedule["scheduler"]).TORCH)(optimizer, **schedule["hp"])
 
 
 def sparse_with_repeats(dense):

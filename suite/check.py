@@ -95,7 +95,7 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
     try:
         adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device,
                                         sparse=getattr(module, "SPARSE_GRADIENTS", False), state_on_first=closure,
-                                        groups=case.groups)
+                                        groups=case.groups, schedule=case.schedule)
     except NotImplementedError as error:
         result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
         return result, None

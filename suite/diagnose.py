@@ -43,7 +43,7 @@ def variant_distances(case, observed_params):
     for variant in optimizer.VARIANTS:
         try:
             params, _, _ = trajectory.run(optimizer, problem, case.hp, steps, variant=variant, grads=grads,
-                                          groups=[dict(g) for g in case.groups] or None)
+                                          **case.run_args())
         except (OverflowError, ZeroDivisionError, ValueError):
             continue  # a variant that blows up on this case is no candidate
         distances[variant] = _distance(observed_params, np.array(params))

@@ -14,4 +14,6 @@ CASES = cases("adam", [
     ("groups_isotropic", "quadratic_isotropic_2d", 200, dict(lr=0.05, betas=(0.9, 0.95)),
      [{"tensors": [0], "hp": dict(amsgrad=True, weight_decay=0.1)},
       {"tensors": [1], "hp": dict(lr=0.02, eps=1e-3)}]),
+    ("warm_restarts_rosenbrock", "rosenbrock_2d", 300, dict(lr=0.02, eps=1e-3), [],
+     {"scheduler": "cosine_annealing_warm_restarts", "hp": {"T_0": 40, "T_mult": 2, "eta_min": 1e-3}}),
 ])

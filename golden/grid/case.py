@@ -12,20 +12,23 @@ class Case:
     hp: dict = field(hash=False)
     negate: bool = False
     groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...): torch param groups; () is one group
+    schedule: dict = field(default=None, hash=False)  # {"scheduler": name, "hp": {...}}: an LR scheduler each step
 
 
 def cases(ref_name, rows):
-    """Cases from (id, problem, steps, hyperparameter overrides[, param groups]) rows.
+    """Cases from (id, problem, steps, hyperparameter overrides[, param groups[, schedule]]) rows.
 
     Maximize cases run on -f.
     """
     defaults = reference.get(ref_name).DEFAULTS
     out = []
-    for case_id, problem, steps, overrides, *groups in rows:
-        groups = tuple(groups[0]) if groups else ()
+    for case_id, problem, steps, overrides, *extra in rows:
+        groups = tuple(extra[0]) if extra else ()
+        schedule = extra[1] if len(extra) > 1 else None
         for hp_set in [overrides] + [g["hp"] for g in groups]:
             unknown = set(hp_set) - set(defaults)
             assert not unknown, f"{ref_name}/{case_id}: not a hyperparameter: {unknown}"
         hp = {**defaults, **overrides}
-        out.append(Case(case_id, problem, steps, hp, negate=bool(hp.get("maximize")), groups=groups))
+        out.append(Case(case_id, problem, steps, hp, negate=bool(hp.get("maximize")), groups=groups,
+                        schedule=schedule))
     return out

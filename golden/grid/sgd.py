@@ -17,4 +17,6 @@ CASES = cases("sgd", [
     ("groups_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, momentum=0.9),
      [{"tensors": [0], "hp": dict(nesterov=True, weight_decay=0.1)},
       {"tensors": [1], "hp": dict(lr=5e-4, dampening=0.3)}]),
+    ("one_cycle_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, momentum=0.9, weight_decay=0.01), [],
+     {"scheduler": "one_cycle_lr", "hp": {"max_lr": 2e-3, "total_steps": 200, "three_phase": True}}),
 ])

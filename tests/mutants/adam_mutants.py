@@ -299,9 +299,19 @@ class AdamAmsgradFromDefaults(Adam):
         super().update(p, grad, state, group)
 
 
+
+class AdamLrCachedAtInit(Adam):
+    """lr read once at construction, so an LR scheduler's changes never reach the update."""
+
+    def update(self, p, grad, state, group):
+        group = {**group, "lr": self.defaults["lr"]}  # BUG: should be the group's current lr
+        super().update(p, grad, state, group)
+
+
 REFERENCE = "adam"
 CORRECT = Adam
 MUTANTS = [
+    AdamLrCachedAtInit,
     AdamAmsgradFromDefaults,
     AdamEpsInsideSqrt,
     AdamBiasCorrectionOffByOne,

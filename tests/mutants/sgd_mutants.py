@@ -227,9 +227,19 @@ class SGDNesterovFromDefaults(SGD):
         super().update(p, grad, state, group)
 
 
+
+class SGDLrCachedAtInit(SGD):
+    """lr read once at construction, so an LR scheduler's changes never reach the update."""
+
+    def update(self, p, grad, state, group):
+        group = {**group, "lr": self.defaults["lr"]}  # BUG: should be the group's current lr
+        super().update(p, grad, state, group)
+
+
 REFERENCE = "sgd"
 CORRECT = SGD
 MUTANTS = [
+    SGDLrCachedAtInit,
     SGDNesterovFromDefaults,
     SGDDampenedFirstStep,
     SGDDampeningNotComplemented,
