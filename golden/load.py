@@ -42,8 +42,12 @@ def _hyperparameters(raw, defaults, label, partial=False):
 
 
 def _array(arrays, key, shape, label):
+    """A validated golden array; a None in ``shape`` accepts any length there (state with
+    one number per tensor, or factored state, is narrower than the parameters)."""
     value = arrays.get(key)
-    if value is None or value.shape != shape or value.dtype != np.float64 or not np.isfinite(value).all():
+    fits = value is not None and len(value.shape) == len(shape) and all(
+        want is None or have == want for have, want in zip(value.shape, shape))
+    if not fits or value.dtype != np.float64 or not np.isfinite(value).all():
         raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate the goldens")
     value.flags.writeable = False  # goldens are shared by every run; nothing may write into them
     return value
@@ -66,7 +70,7 @@ def load_cases(ref_name, directory=None):
                 shapes=[tuple(s) for s in m["shapes"]],
                 params=_array(arrays, f"{cid}/params", (steps + 1, n), label),
                 grads=_array(arrays, f"{cid}/grads", (steps, n), label),
-                state={s: _array(arrays, f"{cid}/state/{s}", (steps, n), label) for s in m["state_names"]},
+                state={s: _array(arrays, f"{cid}/state/{s}", (steps, None), label) for s in m["state_names"]},
                 drift={d: _array(arrays, f"{cid}/drift/{d}", (steps + 1,), label) for d in UNIT_ROUNDOFF},
                 golden_error={"replay": certificate.get("replay_max_abs_error", 0.0),
                               "free": certificate.get("free_max_abs_error", 0.0)},

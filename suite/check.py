@@ -6,7 +6,7 @@ import numpy as np
 import reference
 from golden.load import load_cases
 from suite import compare, diagnose, runner, tolerance
-from suite.adapters import TorchOptimizerAdapter
+from suite.adapters import DTYPES, TorchOptimizerAdapter
 
 
 @dataclass
@@ -92,18 +92,19 @@ def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout
                           "own choosing")
         return result, None
     hp = impl_hyperparameters(case, impl_args or {})
-    try:
-        adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device,
-                                        sparse=getattr(module, "SPARSE_GRADIENTS", False), state_on_first=closure,
-                                        groups=case.groups, schedule=case.schedule)
-    except NotImplementedError as error:
-        result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
-        return result, None
-    except Exception as error:
-        result.message = (f"construction with {hp} raised {type(error).__name__}: {error} (an implementation "
-                          "raises NotImplementedError for a config it does not support, to have it skipped)")
-        return result, None
-    trajectory = runner.run(adapter, case, mode, timeout, closure=closure)
+    with runner.default_dtype(DTYPES[dtype]):
+        try:
+            adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device,
+                                            sparse=getattr(module, "SPARSE_GRADIENTS", False),
+                                            state_on_first=closure, groups=case.groups, schedule=case.schedule)
+        except NotImplementedError as error:
+            result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
+            return result, None
+        except Exception as error:
+            result.message = (f"construction with {hp} raised {type(error).__name__}: {error} (an implementation "
+                              "raises NotImplementedError for a config it does not support, to have it skipped)")
+            return result, None
+        trajectory = runner.run(adapter, case, mode, timeout, closure=closure)
     if trajectory.error_type is NotImplementedError and trajectory.error_step == 1:
         result.status, result.message = "skipped", f"not implemented: {trajectory.error}"
         return result, trajectory

@@ -55,6 +55,19 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def default_dtype(dtype):
+    """Run with torch's default dtype set to the check's dtype, as a program in that
+    precision does: state an implementation creates with the default dtype (torch's
+    NAdam keeps mu_product so) then has the precision of the parameters."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def run(adapter, case, mode, timeout=None, closure=False):
     """Drive ``adapter`` through ``case``; never raises for the implementation's own errors.
 

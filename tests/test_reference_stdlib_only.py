@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = sorted(p.stem for p in (ROOT / "reference").glob("*.py"))
+SUBPACKAGE_MODULES = sorted(f"{p.parent.name}.{p.stem}" for p in (ROOT / "reference").glob("*/*.py"))
 ALLOWED = set(sys.stdlib_module_names) | {"reference"}
 
 
@@ -36,6 +37,7 @@ def modules_loaded_by(names, path):
 
 def test_importing_reference_loads_only_stdlib_modules():
     names = ["reference" if m == "__init__" else f"reference.{m}" for m in MODULES]
+    names += [f"reference.{m.removesuffix('.__init__')}" for m in SUBPACKAGE_MODULES]
     loaded = modules_loaded_by(names, ROOT)
     assert "reference" in loaded, "the probe did not import reference at all"
     assert loaded <= ALLOWED, f"reference pulls in non-stdlib modules: {sorted(loaded - ALLOWED)}"
@@ -54,12 +56,19 @@ def _imports(path):
             yield "." if node.level else node.module
         elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in (
                 "__import__", "import_module"):
-            yield "<dynamic import>"
+            yield "reference" if _is_own_submodule(node) else "<dynamic import>"
+
+
+def _is_own_submodule(call):
+    """import_module(f"{__name__}.<name>"): a module of the importing package itself (discovery)."""
+    arg = call.args[0] if call.args else None
+    return (isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.FormattedValue)
+            and getattr(arg.values[0].value, "id", None) == "__name__")
 
 
 def test_reference_sources_import_only_stdlib():
     bad = {}
-    for path in sorted((ROOT / "reference").glob("*.py")):
+    for path in sorted((ROOT / "reference").rglob("*.py")):
         top = {name.split(".")[0] for name in _imports(path)}
         if top - ALLOWED - {"."}:
             bad[path.name] = sorted(top - ALLOWED - {"."})
@@ -70,3 +79,9 @@ def test_static_scan_flags_a_third_party_import(tmp_path):
     path = tmp_path / "m.py"
     path.write_text("import math\nfrom numpy import array\ndef f():\n    import torch.nn\n")
     assert {n.split(".")[0] for n in _imports(path)} - ALLOWED == {"numpy", "torch"}
+
+
+def test_static_scan_flags_a_dynamic_import_of_another_package(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("import importlib\nimportlib.import_module('numpy')\nimportlib.import_module(f'{__name__}.x')\n")
+    assert set(_imports(path)) == {"importlib", "<dynamic import>", "reference"}

@@ -1,0 +1,20 @@
+"""The radam cases.
+
+Every run goes far past the warm-up (rho_t > 5 from step 6 for any beta2 >= 0.9), with
+lr small enough that the five warm-up steps of SGD with momentum stay stable; beta2 of
+0.9 and 0.99 so the rectification factor r_t moves within the run; eps of 1e-3 where
+sqrt(v) gets small; weight decay coupled and decoupled; maximize with each kind of decay.
+"""
+from golden.grid.case import cases
+
+CASES = cases("radam", [
+    ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3)),
+    ("eps_rosenbrock", "rosenbrock_2d", 300, dict(lr=1e-3, betas=(0.9, 0.99), eps=1e-3)),
+    ("betas_isotropic", "quadratic_isotropic_2d", 200, dict(lr=0.05, betas=(0.5, 0.9))),
+    ("weight_decay_chained", "rosenbrock_chained", 300, dict(lr=2e-3, betas=(0.9, 0.99), weight_decay=0.1)),
+    ("decoupled_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, weight_decay=0.5, decoupled_weight_decay=True)),
+    ("maximize_decay_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, weight_decay=0.1, maximize=True)),
+    ("maximize_decoupled_deep", "quadratic_deep_100d", 100,
+     dict(lr=0.01, eps=1e-3, weight_decay=0.2, decoupled_weight_decay=True, maximize=True)),
+    ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=1e-3, betas=(0.8, 0.99), eps=1e-3)),
+])
