@@ -12,14 +12,19 @@ from golden.dtypes import UNIT_ROUNDOFF
 from golden.grid import GRID
 from reference import problems, trajectory
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 class _RoundedGradients:
     """The problem, with each gradient off by what rounding a length-n sum may do:
-    sqrt(n) * unit * (|g_i| + mean |g|), with a random sign."""
+    sqrt(n) * unit * (|g_i| + mean |g|), with a random sign; values (for optimizers
+    that evaluate the loss, LBFGS) off by one rounding."""
 
     def __init__(self, problem, unit, rng):
         self.problem, self.unit, self.rng = problem, unit, rng
         self.shapes, self.start = problem.shapes, problem.start
+
+    def value(self, x):
+        f = self.problem.value(x)
+        return f + self.unit * abs(f) * self.rng.choice((-1.0, 1.0))
 
     def gradient(self, x, step):
         g = self.problem.gradient(x, step)
@@ -28,17 +33,20 @@ class _RoundedGradients:
         return [v + size * (abs(v) + mean) * self.rng.choice((-1.0, 1.0)) for v in g]
 
 
-def rounding_drift(optimizer, problem, hp, steps, params, unit, run_args):
+def rounding_drift(optimizer, problem, hp, steps, params, states, unit, run_args):
     """Per step: how far a run drifts from the golden when every parameter and every
     gradient takes a random error of the size rounding in that dtype makes (worst of
-    two seeds).
+    two seeds); returns (parameter drift, {state name: state drift}).
 
     This measures what rounding does to a free run: the errors add up, the
     problem's dynamics damp or amplify them, and in a chaotic case they saturate.
+    State follows the gradients it is built from (a normalised state such as
+    Adadelta's acc_delta follows their relative error), so it is measured too.
     Free-run tolerances and the horizon where judging stops come from it.
     """
     base = np.array(params)
     drift = np.zeros(steps + 1)
+    state_drift = {name: np.zeros(steps) for name in states}
     for seed in (1, 2):
         rng = random.Random(seed)
 
@@ -48,9 +56,12 @@ def rounding_drift(optimizer, problem, hp, steps, params, unit, run_args):
                     tensor[i] = x + unit * abs(x) * rng.choice((-1.0, 1.0))
 
         rounded = _RoundedGradients(problem, unit, rng)
-        perturbed, _, _ = trajectory.run(optimizer, rounded, hp, steps, after_step=inject, **run_args)
+        perturbed, _, perturbed_states = trajectory.run(optimizer, rounded, hp, steps, after_step=inject, **run_args)
         drift = np.maximum(drift, np.abs(np.array(perturbed) - base).max(axis=1))
-    return drift
+        for name, rows in states.items():
+            difference = np.abs(np.array(perturbed_states[name]) - np.array(rows)).max(axis=1, initial=0.0)
+            state_drift[name] = np.maximum(state_drift[name], difference)
+    return drift, state_drift
 
 
 def case_record(ref_name, case, certify=True):
@@ -71,8 +82,10 @@ def case_record(ref_name, case, certify=True):
         meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads, run_args)
     arrays = {f"{case.id}/params": np.array(params), f"{case.id}/grads": np.array(grads)}
     for dtype, unit in UNIT_ROUNDOFF.items():
-        arrays[f"{case.id}/drift/{dtype}"] = rounding_drift(optimizer, problem, case.hp, case.steps, params, unit,
-                                                                run_args)
+        drift, state_drift = rounding_drift(optimizer, problem, case.hp, case.steps, params, states, unit, run_args)
+        arrays[f"{case.id}/drift/{dtype}"] = drift
+        for name, values in state_drift.items():
+            arrays[f"{case.id}/state_drift/{dtype}/{name}"] = values
     for name, rows in states.items():
         arrays[f"{case.id}/state/{name}"] = np.array(rows)
     return meta, arrays

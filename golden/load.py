@@ -21,6 +21,7 @@ class GoldenCase:
     grads: np.ndarray  # (steps, n): the gradient each step used
     state: dict  # name -> (steps, n), after each step
     drift: dict  # dtype -> (steps + 1,): how far rounding at that dtype carries a free run
+    state_drift: dict  # dtype -> {state name: (steps,)}: the same for each state buffer
     golden_error: dict  # certified max abs error of the float64 golden, per mode
     groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...); () is one param group
     schedule: dict = None  # {"scheduler": name, "hp": {...}}: the LR scheduler stepped after each step
@@ -72,6 +73,8 @@ def load_cases(ref_name, directory=None):
                 grads=_array(arrays, f"{cid}/grads", (steps, n), label),
                 state={s: _array(arrays, f"{cid}/state/{s}", (steps, None), label) for s in m["state_names"]},
                 drift={d: _array(arrays, f"{cid}/drift/{d}", (steps + 1,), label) for d in UNIT_ROUNDOFF},
+                state_drift={d: {s: _array(arrays, f"{cid}/state_drift/{d}/{s}", (steps,), label)
+                                 for s in m["state_names"]} for d in UNIT_ROUNDOFF},
                 golden_error={"replay": certificate.get("replay_max_abs_error", 0.0),
                               "free": certificate.get("free_max_abs_error", 0.0)},
                 groups=tuple({"tensors": g["tensors"], "hp": _hyperparameters(g["hp"], defaults, f"{label}:{cid}",

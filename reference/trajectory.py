@@ -79,7 +79,7 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     ``schedule`` ({"scheduler": name, "hp": {...}}) sets lr (and momentum) each step.
     """
     if getattr(optimizer, "CLOSURE", False):
-        return _run_closure(optimizer, problem, hp, steps, num, variant, start)
+        return _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
     tensor_hp = tensor_hyperparameters(hp, groups, len(tensors))
     tensor_hp_num = [convert(h, num) for h in tensor_hp]
@@ -109,7 +109,7 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     return param_rows, grad_rows, state_rows
 
 
-def _run_closure(optimizer, problem, hp, steps, num, variant, start):
+def _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step=None):
     """An optimizer that calls closure(x) -> (loss, gradient) itself, on all parameters
     as one flat vector (LBFGS). The gradient row of a step is its first evaluation."""
     hp_num = convert(hp, num)
@@ -124,6 +124,10 @@ def _run_closure(optimizer, problem, hp, steps, num, variant, start):
             return problem.value(point), evaluations[-1]
 
         optimizer.step(x, closure, state, variant=variant, **hp_num)
+        if after_step:
+            tensors = split(x, problem.shapes)
+            after_step(t, tensors)
+            x[:] = [v for tensor in tensors for v in tensor]
         param_rows.append(list(x))
         grad_rows.append(evaluations[0] if evaluations else [num(0)] * len(x))
         for name in optimizer.COMPARED_STATE:

@@ -74,7 +74,8 @@ class TorchOptimizerAdapter:
         for name in names:
             values = [state.get(p, {}).get(name) if hasattr(state, "get") else None for p in owners]
             if all(isinstance(v, (torch.Tensor, int, float)) and not isinstance(v, bool) for v in values):
-                found[name] = np.concatenate([np.asarray(torch.as_tensor(v).detach().to("cpu", torch.float64)).reshape(-1)
+                found[name] = np.concatenate([np.asarray(torch.as_tensor(v, dtype=torch.float64 if isinstance(v, (int, float)) else None)
+                                                         .detach().to("cpu", torch.float64)).reshape(-1)
                                               for v in values])
         return found
 

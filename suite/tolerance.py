@@ -16,8 +16,9 @@ Free run. Errors also move the gradients, which the suite computes itself (by
 autograd, a sum of up to n terms per element), and the problem's dynamics damp or
 amplify them. Each golden stores, per dtype, the measured drift of a run whose
 parameters and gradients take random errors of that size every step; the bound
-adds C times its running maximum, and state bounds grow by the same amplification
-(at least sqrt(n), for the gradient sums). Where C * drift exceeds HORIZON_FRACTION of the
+adds C times its running maximum. State bounds grow by the same amplification (at
+least sqrt(n), for the gradient sums) and add C times the measured drift of that
+state in the same perturbed run. Where C * drift exceeds HORIZON_FRACTION of the
 parameters' size, rounding alone could carry a correct run anywhere (a chaotic
 case), so judging stops at that horizon; replay mode still judges every step.
 
@@ -57,6 +58,7 @@ def state_bound(case, name, dtype, mode):
         # free-run gradients are the suite's own sums of n terms, rounded up to sqrt(n) times more
         amplification = np.maximum(np.sqrt(case.size), case.drift[dtype] / _linear_sum(case, dtype))
         bound = bound * np.maximum.accumulate(amplification)[1:, None]
+        bound = bound + C * np.maximum.accumulate(case.state_drift[dtype][name])[:, None]
     return bound
 
 

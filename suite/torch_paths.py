@@ -23,4 +23,5 @@ def available_paths(cls):
         if path == "fused" and not optimizer.defaults.get("fused"):
             continue
         paths[path] = kwargs
-    return paths
+    # a class with no foreach or fused switch (LBFGS) has one path: itself
+    return paths or {"forloop": {}}
