@@ -20,8 +20,19 @@ def add_parser(subparsers):
     p.add_argument("--golden-dir", metavar="DIR", help="read goldens from DIR (default: $OPTGOLD_GOLDEN_DIR "
                    "or the packaged ones)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="per case and mode; a hung implementation fails the case (default 60)")
+                   help="per case and mode; a hung implementation fails the case (default 60; with --problem "
+                   "cifar, per step)")
+    add_problem_arguments(p)
     return p
+
+
+def add_problem_arguments(p):
+    """--problem and --cifar-dir, shared with `optgold generate`."""
+    p.add_argument("--problem", choices=("quadratics", "cifar"), default="quadratics",
+                   help="quadratics: the quadratic and Rosenbrock cases (default); cifar: the small CIFAR network "
+                   "run, in replay form (its goldens live in DIR/cifar, or DIR/cifar10 for real CIFAR-10)")
+    p.add_argument("--cifar-dir", metavar="DIR", help="CIFAR-10 binary folder (data_batch_*.bin, test_batch.bin) "
+                   "for --problem cifar (default: $OPTGOLD_CIFAR_DIR, else a generated synthetic set)")
 
 
 def parse_impl_arg(text):
@@ -45,16 +56,27 @@ def run(args, console):
     from suite.check import check
     from suite.loading import load_impl
 
+    from reference import schedulers
     from suite.averaging_check import CASES as AVERAGING, check_averaging
+    from suite.schedule_check import check_scheduler
 
-    if args.reference not in AVERAGING:
-        reference.get(args.reference)  # fail fast on an unknown name
+    if args.reference not in {**reference.OPTIMIZERS, **schedulers.SCHEDULERS, **AVERAGING}:
+        raise UsageError(f"unknown reference {args.reference!r}; optimizers: {', '.join(sorted(reference.OPTIMIZERS))}"
+                         f"; schedulers: {', '.join(sorted(schedulers.SCHEDULERS))}; averaging: "
+                         f"{', '.join(sorted(AVERAGING))} (see `optgold list`)")
     impl_args = dict(parse_impl_arg(a) for a in args.impl_arg)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
     factory = load_impl(args.impl)
+    if args.problem == "cifar":
+        from suite.cifar import command
+
+        return command.check(args, console, factory, impl_args)
     modes = ("free", "replay") if args.mode == "both" else (args.mode,)
-    if args.reference in AVERAGING:
+    if args.reference in schedulers.SCHEDULERS:
+        result = check_scheduler(factory, args.reference, impl=args.impl, dtype=args.dtype, impl_args=impl_args,
+                                 golden_dir=args.golden_dir, timeout=args.timeout, device=args.device)
+    elif args.reference in AVERAGING:
         result = check_averaging(factory, args.reference, impl=args.impl, dtype=args.dtype, impl_args=impl_args,
                                  golden_dir=args.golden_dir)
     else:

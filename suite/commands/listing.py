@@ -19,4 +19,19 @@ def run(args, console):
         hp = ", ".join(f"{k}={v}" for k, v in module.DEFAULTS.items())
         t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
     console.print(t)
+    console.print(schedulers_table())
     return EXIT_PASSED
+
+
+def schedulers_table():
+    """The scheduler references: torch's arguments (required ones marked), variants, case count."""
+    from rich.table import Table
+
+    from golden.schedules import GRID
+    from reference import schedulers
+
+    t = Table("scheduler", "hyperparameters (torch defaults)", "variants", "cases")
+    for name, module in schedulers.SCHEDULERS.items():
+        hp = ", ".join(k if k in module.REQUIRED else f"{k}={v}" for k, v in module.DEFAULTS.items())
+        t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
+    return t

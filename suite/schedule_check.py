@@ -1,0 +1,311 @@
+"""Check a learning-rate scheduler implementation against a scheduler reference's goldens.
+
+Each golden case builds an optimizer with two param groups (SGD with momentum, or Adam for
+beta1 cycling), constructs the implementation on it as ``factory(optimizer, **hp,
+**impl_args)`` (ChainedScheduler: ``factory(optimizer=optimizer, schedulers=[...])``), and
+steps it ``steps`` times, each after an ``optimizer.step()`` as torch expects. The lr of every
+group (and its momentum or beta1, where the scheduler cycles it) is read from the
+optimizer's param groups after construction and after every ``step()``: what the optimizer
+would use, not what the scheduler says it set. ReduceLROnPlateau gets the golden metric of
+each step. Only hyperparameters that are required or differ from torch's defaults are passed;
+named functions (lr_lambda, scale_fn) become the registered callables, and sub-scheduler
+specs become torch's own schedulers, built on the same optimizer first, as a user would.
+
+Tolerance (rounding-error model). torch computes lrs in Python floats whatever the
+parameters' dtype, so the float64 unit roundoff u applies for every dtype. A step's value
+comes out of a few roundings of terms no larger than the largest value the group's
+schedule takes, M (base_lr, max_lr, eta_min, the previous lr); a chainable form carries
+the previous step's error forward, so errors add up step by step:
+
+    bound[t, g] = C * u * (t + 1) * M_g + 2 * certified golden error
+
+C = 8, the constant of the optimizer tolerances. Calibration (tests/test_schedulers.py,
+tests/test_schedulers_reference.py): every torch scheduler reproduces its golden bit for
+bit, with float64 and float32 parameters alike, because the reference evaluates torch's own
+expressions in torch's order (tolerance used: 0). The legitimate alternative forms differ
+by rounding alone: torch's own closed forms (``step(epoch)``), SWALR's closed form,
+MultiplicativeLR's product form and ReduceLROnPlateau's base_lr * factor ** k use at most
+``CALIBRATED_WORST`` of the bound (the worst, 0.16, is CosineAnnealingLR past T_max, where
+the chainable ratio divides two small numbers near the minimum). Every catalogued bug
+(tests/scheduler_mutants) is off by 4e11 bounds or more, and an lr rounded to float32 by 3e7.
+"""
+import importlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.schedules import OPTIMIZERS, load_cases
+from reference import schedulers
+from reference.schedulers import functions
+from suite.check import CaseResult, CheckReport
+from suite.diagnose import Diagnosis
+
+MODE = "schedule"
+UNIT_ROUNDOFF = 2.0 ** -53  # Python floats, whatever the parameters' dtype
+C = 8.0
+CALIBRATED_WORST = 0.17  # worst |error| / bound of an equivalent form on the grid (measured: 0.162)
+
+
+@dataclass(frozen=True)
+class ScheduleDivergence:
+    quantity: str  # "lr" or "momentum"
+    step: int  # 0: right after construction; t: after the t-th step()
+    group: int
+    observed: float
+    expected: float
+    tolerance: float
+
+    def describe(self):
+        when = "at construction (step 0)" if self.step == 0 else f"at step {self.step}"
+        return (f"{self.quantity} diverges {when}, param group {self.group}: observed {self.observed:.17g}, "
+                f"expected {self.expected:.17g}, tolerance {self.tolerance:.3g}")
+
+
+def torch_class(module):
+    """The torch class a reference module names in TORCH ("module:Class")."""
+    module_name, _, attr = module.TORCH.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def build_optimizer(case, dtype="float64", device="cpu"):
+    """The case's optimizer: two param groups with their own lr and momentum (or betas)."""
+    import torch
+
+    spec = OPTIMIZERS[case.optimizer]
+    groups = []
+    for k, group in enumerate(case.groups):
+        param = torch.zeros(k + 2, dtype=getattr(torch, dtype), device=device, requires_grad=True)
+        groups.append({"params": [param], **{key: tuple(v) if key == "betas" else v for key, v in group.items()}})
+    defaults = {key: tuple(v) if key == "betas" else v for key, v in spec["defaults"].items()}
+    return getattr(torch.optim, spec["cls"])(groups, **defaults)
+
+
+def _passed(module, hp):
+    """The hyperparameters handed to a constructor: required ones and those off torch's defaults."""
+    return {k: v for k, v in hp.items() if k in module.REQUIRED or v != module.DEFAULTS[k]}
+
+
+def _resolve(module, hp, optimizer):
+    """Names of registered functions become the functions; sub-scheduler specs become torch's
+    schedulers, built on the optimizer in order."""
+    out = dict(hp)
+    for key in getattr(module, "CALLABLES", ()):
+        if out.get(key) is not None:
+            out[key] = ([functions.get(n) for n in out[key]] if isinstance(out[key], list)
+                        else functions.get(out[key]))
+    for key in getattr(module, "SUB_SCHEDULERS", ()):
+        if key in out:
+            built = []
+            for spec in out[key]:
+                sub = schedulers.get(spec["scheduler"])
+                built.append(torch_class(sub)(optimizer, **_resolve(sub, _passed(sub, spec["hp"]), optimizer)))
+            out[key] = built
+    return out
+
+
+def impl_hyperparameters(case, optimizer, impl_args=None):
+    """The keyword arguments the implementation is constructed with (sub-schedulers get built here)."""
+    module = schedulers.get(case.reference)
+    return {**_resolve(module, _passed(module, case.hp), optimizer), **(impl_args or {})}
+
+
+def _read(optimizer, quantities):
+    out = {}
+    for name in quantities:
+        if name == "lr":
+            out[name] = [float(g["lr"]) for g in optimizer.param_groups]
+        else:
+            out[name] = [float(g["momentum"] if "momentum" in g else g["betas"][0]) for g in optimizer.param_groups]
+    return out
+
+
+@dataclass
+class ScheduleRun:
+    rows: dict  # quantity -> list of rows (row 0 after construction)
+    error: str = None
+    error_type: type = None
+    error_step: int = None  # 0: construction
+
+    def arrays(self):
+        return {q: np.array(r, dtype=np.float64) if r else np.zeros((0, 0)) for q, r in self.rows.items()}
+
+
+def run(factory, case, dtype="float64", impl_args=None, timeout=60.0, device="cpu"):
+    """Construct and step the implementation along the case; never raises for its own errors."""
+    from suite.runner import CaseTimeout, time_limit
+
+    module = schedulers.get(case.reference)
+    quantities = tuple(case.quantities)
+    out = ScheduleRun({q: [] for q in quantities})
+    optimizer = build_optimizer(case, dtype, device)
+    hp = {}
+    try:
+        with warnings.catch_warnings(), time_limit(timeout):
+            warnings.simplefilter("ignore")
+            out.error_step = 0
+            hp = impl_hyperparameters(case, optimizer, impl_args)
+            if getattr(module, "CONSTRUCT_BY_KEYWORD", False):
+                scheduler = factory(optimizer=optimizer, **hp)
+            else:
+                scheduler = factory(optimizer, **hp)
+            for t in range(case.steps + 1):
+                out.error_step = t
+                if t > 0:
+                    optimizer.step()
+                    if case.metrics is not None:
+                        scheduler.step(float(case.metrics[t - 1]))
+                    else:
+                        scheduler.step()
+                for q, values in _read(optimizer, quantities).items():
+                    out.rows[q].append(values)
+                if not all(np.isfinite(v).all() for v in _read(optimizer, quantities).values()):
+                    out.error = f"non-finite {'/'.join(quantities)} at step {t}"
+                    return out
+    except CaseTimeout as error:
+        out.error, out.error_type = f"timed out at step {out.error_step}: {error}", CaseTimeout
+    except Exception as error:  # the implementation's own failure, reported with its step
+        where = f"construction with {_shown(hp)}" if out.error_step == 0 else f"step {out.error_step}"
+        out.error, out.error_type = f"{where} raised {type(error).__name__}: {error}", type(error)
+    else:
+        out.error_step = None
+    return out
+
+
+def _shown(hp):
+    """The constructor arguments as a message shows them: callables and schedulers by name."""
+    plain = (int, float, str, list, tuple, bool, type(None))
+    return {k: v if isinstance(v, plain) else getattr(v, "__name__", type(v).__name__) for k, v in hp.items()}
+
+
+def bound(case, quantity):
+    """(steps + 1, groups) tolerance: C u (t + 1) M_g + twice the golden's certified error."""
+    expected = case.quantities[quantity]
+    scale = np.abs(expected).max(axis=0, keepdims=True)
+    steps = np.arange(1, expected.shape[0] + 1)[:, None]
+    return C * UNIT_ROUNDOFF * steps * scale + 2 * case.golden_error.get(quantity, 0.0)
+
+
+def judge(case, observed):
+    """(first divergence or None, max abs error, tolerance used) over the rows observed."""
+    first, worst_error, worst_used = None, 0.0, 0.0
+    for quantity, expected in case.quantities.items():
+        rows = observed.get(quantity)
+        if rows is None or rows.size == 0:
+            continue
+        if rows.shape[1] != expected.shape[1]:
+            return (ScheduleDivergence(f"{quantity} (param groups: {rows.shape[1]}, golden {expected.shape[1]})",
+                                       0, -1, float("nan"), float("nan"), 0.0), float("inf"), float("inf"))
+        n = min(len(rows), len(expected))
+        error = np.abs(rows[:n] - expected[:n])
+        tol = bound(case, quantity)[:n]
+        ratio = np.nan_to_num(error / tol, nan=np.inf)
+        worst_error = max(worst_error, float(np.nan_to_num(error, nan=np.inf).max()))
+        worst_used = max(worst_used, float(ratio.max()))
+        bad = np.nonzero((~(error <= tol)).any(axis=1))[0]
+        if bad.size and (first is None or bad[0] < first.step):
+            t = int(bad[0])
+            g = int(np.argmax(ratio[t]))
+            first = ScheduleDivergence(quantity, t, g, float(rows[t, g]), float(expected[t, g]), float(tol[t, g]))
+    return first, worst_error, worst_used
+
+
+def _golden_case_view(case):
+    """The golden case as golden.schedules.run_reference takes it."""
+    from golden.schedules import ScheduleCase
+
+    metrics = None if case.metrics is None else tuple(float(m) for m in case.metrics)
+    return ScheduleCase(case.id, case.reference, case.steps, case.hp, case.optimizer, metrics)
+
+
+# A bug any scheduler can have, diagnosed for all: not a variant of one reference.
+GROUP_0_FOR_ALL = ("group_0_for_all", "known bug: every param group follows group 0's schedule (group 0's base lr, "
+                   "lr or per-group hyperparameter used for all groups)")
+
+
+def _candidates(case):
+    """(name, {quantity: rows}) for every named variant of the reference, and group 0 for all."""
+    from golden.schedules import run_reference
+
+    view = _golden_case_view(case)
+    for variant in schedulers.get(case.reference).VARIANTS:
+        try:
+            yield variant, {q: np.array(r, dtype=np.float64) for q, r in run_reference(view, variant).items()}
+        except (ArithmeticError, ValueError):
+            continue  # a variant that breaks down on this case is no candidate
+    yield GROUP_0_FOR_ALL[0], {q: np.repeat(rows[:, :1], rows.shape[1], axis=1) for q, rows in case.quantities.items()}
+
+
+def variant_distances(case, observed):
+    """{variant: max over steps, groups and quantities of |observed - variant| / M_g}."""
+    distances = {}
+    for variant, candidate in _candidates(case):
+        worst = 0.0
+        for q, rows in observed.items():
+            n = min(len(rows), len(candidate[q]))
+            if n == 0:
+                continue
+            scale = np.abs(case.quantities[q]).max(axis=0) + 1e-300
+            worst = max(worst, float(np.nan_to_num(np.abs(rows[:n] - candidate[q][:n]) / scale, nan=np.inf).max()))
+        distances[variant] = worst
+    return distances
+
+
+def diagnose(case, observed):
+    distances = variant_distances(case, observed)
+    if not distances:
+        return None
+    best = min(distances, key=distances.get)
+    descriptions = {**schedulers.get(case.reference).VARIANTS, GROUP_0_FOR_ALL[0]: GROUP_0_FOR_ALL[1]}
+    return Diagnosis(best, descriptions[best], distances[best], distances.get("torch", float("nan")))
+
+
+def check_case(factory, case, dtype="float64", impl_args=None, timeout=60.0, device="cpu"):
+    result = CaseResult(case.id, "failed", MODE, dtype)
+    outcome = run(factory, case, dtype, impl_args, timeout, device)
+    if outcome.error_type is NotImplementedError and outcome.error_step in (0, 1):
+        result.status, result.message = "skipped", f"not implemented: {outcome.error}"
+        return result
+    observed = outcome.arrays()
+    divergence, result.max_abs_error, result.tolerance_used = judge(case, observed)
+    result.divergence = divergence
+    messages = []
+    if divergence:
+        result.first_divergent_step = divergence.step
+        messages.append(divergence.describe())
+    if outcome.error:
+        if result.first_divergent_step is None or outcome.error_step < result.first_divergent_step:
+            result.first_divergent_step = outcome.error_step
+        messages.append(outcome.error)
+    if messages:
+        if any(len(rows) for rows in observed.values()):
+            result.diagnosis = diagnose(case, observed)
+            if result.diagnosis:
+                messages.append(result.diagnosis.describe())
+    else:
+        result.status = "passed"
+    result.message = "; ".join(messages)
+    return result
+
+
+def check_scheduler(factory, ref_name, impl="", dtype="float64", impl_args=None, golden_dir=None, timeout=60.0,
+                    device="cpu", progress=None):
+    """Every golden case of scheduler ``ref_name``: a CheckReport of CaseResults in mode "schedule".
+
+    ``factory`` is a scheduler class or a callable ``(optimizer, **hyperparameters) -> scheduler``.
+    """
+    results = []
+    for case in load_cases(ref_name, golden_dir):
+        result = check_case(factory, case, dtype, impl_args, timeout, device)
+        results.append(result)
+        if progress:
+            progress(result)
+    return CheckReport(ref_name, impl, results)
+
+
+def reference_rows(case):
+    """The float64 rows of the case's reference, recomputed (for tests and calibration)."""
+    from golden.schedules import run_reference
+
+    return {q: np.array(r) for q, r in run_reference(_golden_case_view(case)).items()}
+
