@@ -20,7 +20,22 @@ def run(args, console):
         t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
     console.print(t)
     console.print(schedulers_table())
+    console.print(averaging_table())
     return EXIT_PASSED
+
+
+def averaging_table():
+    """SWA and EMA: checked along golden optimizer trajectories."""
+    from rich.table import Table
+
+    from reference import averaging
+    from suite.averaging_check import CASES
+
+    t = Table("averaging", "hyperparameters", "variants", "cases")
+    for name, cases in CASES.items():
+        hp = ", ".join(f"{k}={v}" for k, v in averaging.DEFAULTS[name].items())
+        t.add_row(name, hp, ", ".join(v for v in averaging.VARIANTS if v != "torch"), str(len(cases)))
+    return t
 
 
 def schedulers_table():
