@@ -14,8 +14,8 @@ from reference import problems, trajectory
 
 GENERATOR_VERSION = "3"
 class _RoundedGradients:
-    """The problem, with each gradient off by what rounding a length-n sum may do:
-    sqrt(n) * unit * (|g_i| + mean |g|), with a random sign; values (for optimizers
+    """The problem, with each nonzero gradient entry off by what rounding a length-n sum
+    may do: sqrt(n) * unit * (|g_i| + mean |g|), with a random sign; values (for optimizers
     that evaluate the loss, LBFGS) off by one rounding."""
 
     def __init__(self, problem, unit, rng):
@@ -30,7 +30,9 @@ class _RoundedGradients:
         g = self.problem.gradient(x, step)
         size = self.unit * len(g) ** 0.5
         mean = sum(abs(v) for v in g) / len(g)
-        return [v + size * (abs(v) + mean) * self.rng.choice((-1.0, 1.0)) for v in g]
+        signs = [self.rng.choice((-1.0, 1.0)) for _ in g]  # one draw per entry, zero or not
+        # an exact zero is an absent entry of a sparse gradient, which rounding cannot make present
+        return [v + size * (abs(v) + mean) * e if v != 0 else v for v, e in zip(g, signs)]
 
 
 def rounding_drift(optimizer, problem, hp, steps, params, states, unit, run_args):

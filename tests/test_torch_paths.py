@@ -6,15 +6,24 @@ from suite.check import check
 from suite.torch_paths import available_paths, torch_class
 
 CLASSES = {name: torch_class(module) for name, module in reference.OPTIMIZERS.items()}
-PATHS = [(name, path, kwargs) for name, cls in CLASSES.items() if cls for path, kwargs in available_paths(cls).items()]
+# torch paths that do not compute their documented algorithm in the parameters' precision, measured:
+KNOWN_DEVIATIONS = {
+    "muon": "torch.optim.Muon casts to bfloat16 for Newton-Schulz whatever the parameter dtype, so its update is "
+            "off the algorithm by up to ~6e-2 on entries of size 1 (1e11 x the float64 tolerance at step 1); "
+            "diagnosis names the bfloat16_newton_schulz variant, which reproduces it bit for bit",
+}
+PATHS = [pytest.param(name, path, kwargs, id=f"{name}-{path}")
+         for name, cls in CLASSES.items() if cls and name not in KNOWN_DEVIATIONS
+         for path, kwargs in available_paths(cls).items()]
 
 
 def test_every_torch_class_has_its_forloop_path():
-    assert {name for name, path, _ in PATHS if path == "forloop"} == {n for n, c in CLASSES.items() if c}
+    covered = {p.values[0] for p in PATHS if p.values[1] == "forloop"} | set(KNOWN_DEVIATIONS)
+    assert covered == {n for n, c in CLASSES.items() if c}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("reference_name, path, kwargs", PATHS, ids=[f"{n}-{p}" for n, p, _ in PATHS])
+@pytest.mark.parametrize("reference_name, path, kwargs", PATHS)
 def test_torch_path_passes_every_case(reference_name, path, kwargs, dtype):
     report = check(CLASSES[reference_name], reference_name, dtype=dtype, impl_args=kwargs)
     failed = [f"{c.id}/{c.mode}: {c.message}" for c in report.cases if c.status == "failed"]
@@ -22,3 +31,12 @@ def test_torch_path_passes_every_case(reference_name, path, kwargs, dtype):
     assert report.passed and len(report.cases) >= 8
     # correct paths were calibrated to use at most a quarter of the bound; half leaves room for other machines
     assert max(c.tolerance_used for c in report.cases if c.status == "passed") < 0.5
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_muon_fails_and_is_diagnosed_as_bfloat16_newton_schulz(dtype):
+    """A known deviation (KNOWN_DEVIATIONS): the check must keep reporting it, with its cause."""
+    report = check(CLASSES["muon"], "muon", dtype=dtype, modes=("replay",))
+    failed = [c for c in report.cases if c.status == "failed"]
+    assert failed and all(c.first_divergent_step == 1 for c in failed)
+    assert all(c.diagnosis and c.diagnosis.variant == "bfloat16_newton_schulz" for c in failed)
