@@ -7,6 +7,8 @@ divides two square roots and then multiplies by g; the reference does the same i
 another association), but no term of Adadelta amplifies rounding much: 300 drawn
 examples of 30 steps, weight decay up to 1 included, stayed within RTOL = 1e-12.
 """
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -15,10 +17,13 @@ from hypothesis import strategies as st
 
 from golden.grid.adadelta import CASES
 from reference import adadelta, problems, trajectory
+from tests.reference_agreement import assert_matches, seeded_run
 
-SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL = 1e-12
 SETTINGS = settings(max_examples=60, deadline=None)
+# params and state buffers over the whole history, tensors concatenated
+assert_agree = partial(assert_matches, adadelta, partial(torch.optim.Adadelta, foreach=False), rtol=RTOL,
+                       per_tensor=False)
 
 
 @st.composite
@@ -28,62 +33,14 @@ def hyperparameters(draw):
                 maximize=draw(st.booleans()))
 
 
-@st.composite
-def run_data(draw, steps):
-    """A start and per-step gradients, each tensor with its own scale (mixed magnitudes)."""
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    p_scales = [10.0 ** draw(st.integers(-3, 2)) for _ in SHAPES]
-    g_scales = [10.0 ** draw(st.integers(-6, 3)) for _ in SHAPES]
-    start = [rng.standard_normal(s) * k for s, k in zip(SHAPES, p_scales)]
-    return start, [[rng.standard_normal(s) * k for s, k in zip(SHAPES, g_scales)] for _ in range(steps)]
-
-
-def run_reference(hp, start, grads):
-    """{quantity: history (steps [+ 1], n), tensors concatenated}."""
-    tensors = [[float(x) for x in p.ravel()] for p in start]
-    states = [adadelta.init_state(len(t), hp) for t in tensors]
-    hist = {"params": [sum(tensors, [])]}
-    for step_grads in grads:
-        for t, g, state in zip(tensors, step_grads, states):
-            adadelta.step(t, [float(x) for x in g.ravel()], state, **hp)
-        hist["params"].append(sum(tensors, []))
-        for name in set(states[0]) - {"step"}:
-            hist.setdefault(name, []).append(sum((s[name] for s in states), []))
-    assert all(s["step"] == len(grads) for s in states)
-    return {k: np.array(v) for k, v in hist.items()}
-
-
-def run_torch(hp, start, grads):
-    params = [torch.tensor(p, dtype=torch.float64) for p in start]
-    opt = torch.optim.Adadelta(params, foreach=False, **hp)
-    hist = {"params": [torch.cat([p.flatten() for p in params]).tolist()]}
-    for step_grads in grads:
-        for g, p in zip(step_grads, params):
-            p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-        hist["params"].append(torch.cat([p.flatten() for p in params]).tolist())
-        for name in set(opt.state[params[0]]) - {"step"}:
-            hist.setdefault(name, []).append(torch.cat([opt.state[p][name].flatten() for p in params]).tolist())
-    assert all(int(opt.state[p]["step"]) == len(grads) for p in params)
-    return {k: np.array(v) for k, v in hist.items()}
-
-
-def assert_agree(hp, start, grads):
-    ref, tor = run_reference(hp, start, grads), run_torch(hp, start, grads)
-    assert set(ref) == set(tor), f"state names differ: {sorted(ref)} vs {sorted(tor)}"
-    for name in ref:
-        err, scale = np.abs(ref[name] - tor[name]).max(), np.abs(tor[name]).max()
-        assert err <= RTOL * scale, f"{name}: max abs diff {err:.3e}, scale {scale:.3e}"
-
-
 @SETTINGS
-@given(hyperparameters(), run_data(1))
+@given(hyperparameters(), seeded_run(1))
 def test_one_step_matches_torch(hp, data):
     assert_agree(hp, *data)
 
 
 @SETTINGS
-@given(hyperparameters(), run_data(30))
+@given(hyperparameters(), seeded_run(30))
 def test_thirty_steps_match_torch(hp, data):
     assert_agree(hp, *data)
 

@@ -10,6 +10,8 @@ run with the default dtype left at float32 is off by about 3e-8 relative from th
 step (the float32_scalars variant; measured on the grid). The comparison therefore sets
 torch's default dtype to float64 while torch runs.
 """
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -18,10 +20,14 @@ from hypothesis import strategies as st
 
 from golden.grid.asgd import CASES
 from reference import asgd, problems, trajectory
+from tests.reference_agreement import SHAPES, assert_matches, run_reference, run_torch, seeded_run
 
-SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL = 1e-12
 SETTINGS = settings(max_examples=60, deadline=None)
+OPTIMIZER = partial(torch.optim.ASGD, foreach=False)
+# params, ax, eta and mu (one number per tensor) over the whole history, tensors concatenated;
+# torch's eta and mu in float64, as the parameters
+assert_agree = partial(assert_matches, asgd, OPTIMIZER, rtol=RTOL, per_tensor=False, default_dtype=torch.float64)
 
 
 @st.composite
@@ -31,71 +37,18 @@ def hyperparameters(draw):
                 weight_decay=draw(st.one_of(st.just(0.0), st.floats(0, 1))), maximize=draw(st.booleans()))
 
 
-@st.composite
-def run_data(draw, steps):
-    """A start and per-step gradients, each tensor with its own scale (mixed magnitudes)."""
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    p_scales = [10.0 ** draw(st.integers(-3, 2)) for _ in SHAPES]
-    g_scales = [10.0 ** draw(st.integers(-6, 3)) for _ in SHAPES]
-    start = [rng.standard_normal(s) * k for s, k in zip(SHAPES, p_scales)]
-    return start, [[rng.standard_normal(s) * k for s, k in zip(SHAPES, g_scales)] for _ in range(steps)]
-
-
-def flat(value):
-    return value if isinstance(value, list) else [value]
-
-
-def run_reference(hp, start, grads, variant="torch"):
-    """{quantity: history, tensors concatenated (eta and mu: one number per tensor)}."""
-    tensors = [[float(x) for x in p.ravel()] for p in start]
-    states = [asgd.init_state(len(t), hp) for t in tensors]
-    hist = {"params": [sum(tensors, [])]}
-    for step_grads in grads:
-        for t, g, state in zip(tensors, step_grads, states):
-            asgd.step(t, [float(x) for x in g.ravel()], state, variant=variant, **hp)
-        hist["params"].append(sum(tensors, []))
-        for name in ("eta", "mu", "ax"):
-            hist.setdefault(name, []).append(sum((flat(s[name]) for s in states), []))
-    assert all(s["step"] == len(grads) for s in states)
-    return {k: np.array(v) for k, v in hist.items()}
-
-
-def run_torch(hp, start, grads):
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # torch's eta and mu in float64, as the parameters
-    try:
-        params = [torch.tensor(p, dtype=torch.float64) for p in start]
-        opt = torch.optim.ASGD(params, foreach=False, **hp)
-        hist = {"params": [torch.cat([p.flatten() for p in params]).tolist()]}
-        for step_grads in grads:
-            for g, p in zip(step_grads, params):
-                p.grad = torch.tensor(g, dtype=torch.float64)
-            opt.step()
-            hist["params"].append(torch.cat([p.flatten() for p in params]).tolist())
-            assert set(opt.state[params[0]]) == {"step", "eta", "mu", "ax"}
-            for name in ("eta", "mu", "ax"):
-                hist.setdefault(name, []).append(torch.cat([opt.state[p][name].flatten() for p in params]).tolist())
-        assert all(int(opt.state[p]["step"]) == len(grads) for p in params)
-    finally:
-        torch.set_default_dtype(previous)
-    return {k: np.array(v) for k, v in hist.items()}
-
-
-def assert_agree(hp, start, grads):
-    ref, tor = run_reference(hp, start, grads), run_torch(hp, start, grads)
-    for name in ref:
-        err, scale = np.abs(ref[name] - tor[name]).max(), np.abs(tor[name]).max()
-        assert err <= RTOL * scale, f"{name}: max abs diff {err:.3e}, scale {scale:.3e}"
+def final_params(hist):
+    return np.concatenate([rows[-1] for rows in hist["params"]])
 
 
 @SETTINGS
-@given(hyperparameters(), run_data(1))
+@given(hyperparameters(), seeded_run(1))
 def test_one_step_matches_torch(hp, data):
     assert_agree(hp, *data)
 
 
 @SETTINGS
-@given(hyperparameters(), run_data(30))
+@given(hyperparameters(), seeded_run(30))
 def test_thirty_steps_match_torch(hp, data):
     assert_agree(hp, *data)
 
@@ -117,19 +70,9 @@ def test_torch_with_float32_default_dtype_is_the_float32_scalars_variant():
     start = [rng.standard_normal(s) for s in SHAPES]
     grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(5)]
     hp = dict(lr=0.01, lambd=0.5, alpha=0.75, t0=2.0, weight_decay=0.1, maximize=False)
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)  # torch's own default: eta and mu in float32
-    try:
-        params = [torch.tensor(p, dtype=torch.float64) for p in start]
-        opt = torch.optim.ASGD(params, foreach=False, **hp)
-        for step_grads in grads:
-            for g, p in zip(step_grads, params):
-                p.grad = torch.tensor(g, dtype=torch.float64)
-            opt.step()
-    finally:
-        torch.set_default_dtype(previous)
-    observed = torch.cat([p.flatten() for p in params]).numpy()
-    exact = run_reference(hp, start, grads)["params"][-1]
-    rounded = run_reference(hp, start, grads, variant="float32_scalars")["params"][-1]
+    # torch's own default: eta and mu in float32
+    observed = final_params(run_torch(OPTIMIZER, hp, start, grads, default_dtype=torch.float32))
+    exact = final_params(run_reference(asgd, hp, start, grads))
+    rounded = final_params(run_reference(asgd, hp, start, grads, variant="float32_scalars"))
     assert np.abs(observed - rounded).max() <= RTOL * np.abs(observed).max()
     assert np.abs(observed - exact).max() > 100 * RTOL * np.abs(observed).max()  # measured: 3.8e-10

@@ -15,8 +15,7 @@ under the float32 default its float64 run carries a float32 mu_product and agree
 to ~1e-8 relative (measured: 1.4e-8 abs on a 40-step run; 6.7e-16 with the float64
 default).
 """
-import math
-import random
+from functools import partial
 
 import numpy as np
 import torch
@@ -24,15 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import nadam, problems, trajectory
+from tests.reference_agreement import assert_matches, log_uniform, runs
 
-SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL, DRIFT_FACTOR = 1e-12, 32
 SETTINGS = settings(max_examples=50, deadline=None)
-element = st.floats(-1e3, 1e3, allow_subnormal=False).map(lambda x: 0.0 if abs(x) < 1e-100 else x)
-
-
-def log_uniform(low, high):
-    return st.floats(math.log10(low), math.log10(high)).map(lambda e: 10.0 ** e)
+# mu_product in float64 (see the module docstring)
+assert_matches_torch = partial(assert_matches, nadam, partial(torch.optim.NAdam, foreach=False), rtol=RTOL,
+                               drift_factor=DRIFT_FACTOR, default_dtype=torch.float64)
 
 
 @st.composite
@@ -41,80 +38,6 @@ def hyperparameters(draw):
                 eps=draw(log_uniform(1e-12, 1e-1)), weight_decay=draw(st.one_of(st.just(0.0), st.floats(0.0, 1.0))),
                 momentum_decay=draw(st.one_of(st.just(4e-3), log_uniform(1e-4, 1.0))),
                 decoupled_weight_decay=draw(st.booleans()), maximize=draw(st.booleans()))
-
-@st.composite
-def runs(draw, steps):
-    """(start, grads per step): drawn element by element for one step; from a seed, each tensor with its
-    own magnitude, for more."""
-    if steps == 1:
-        def tensors():
-            return [np.array(draw(st.lists(element, min_size=math.prod(s), max_size=math.prod(s)))).reshape(s)
-                    for s in SHAPES]
-        return tensors(), [tensors()]
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    p_scales = [10.0 ** draw(st.integers(-3, 2)) for _ in SHAPES]
-    g_scales = [10.0 ** draw(st.integers(-6, 3)) for _ in SHAPES]
-    return ([rng.standard_normal(s) * k for s, k in zip(SHAPES, p_scales)],
-            [[rng.standard_normal(s) * k for s, k in zip(SHAPES, g_scales)] for _ in range(steps)])
-
-
-def run_reference(hp, start, grads, variant="torch", perturb=None):
-    """{quantity: per tensor, (rows, n) history}; ``perturb`` adds a one-ulp random error after each step."""
-    tensors = [[float(x) for x in p.ravel()] for p in start]
-    states = [nadam.init_state(len(t), hp) for t in tensors]
-    hist = {"params": [[list(t)] for t in tensors]}
-    for step_grads in grads:
-        for k, (p, g, state) in enumerate(zip(tensors, step_grads, states)):
-            nadam.step(p, [float(x) for x in g.ravel()], state, variant=variant, **hp)
-            if perturb:
-                p[:] = [x + 2.0 ** -53 * abs(x) * perturb.choice((-1.0, 1.0)) for x in p]
-            hist["params"][k].append(list(p))
-            for name, value in state.items():
-                if name != "step":
-                    hist.setdefault(name, [[] for _ in tensors])[k].append(list(trajectory._flat(value)))
-    return {name: [np.array(rows) for rows in per_tensor] for name, per_tensor in hist.items()}, states
-
-
-def run_torch(hp, start, grads):
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # mu_product in float64 (see the module docstring)
-    try:
-        return _run_torch(hp, start, grads)
-    finally:
-        torch.set_default_dtype(default)
-
-
-def _run_torch(hp, start, grads):
-    params = [torch.tensor(p, dtype=torch.float64) for p in start]
-    opt = torch.optim.NAdam(params, foreach=False, **hp)
-    hist = {"params": [[p.flatten().tolist()] for p in params]}
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-        for k, p in enumerate(params):
-            hist["params"][k].append(p.flatten().tolist())
-            for name, value in opt.state[p].items():
-                if name != "step":
-                    hist.setdefault(name, [[] for _ in params])[k].append(value.flatten().tolist())
-    return {name: [np.array(rows) for rows in per_tensor] for name, per_tensor in hist.items()}, \
-        [opt.state[p] for p in params]
-
-
-def assert_matches_torch(hp, start, grads):
-    ref, ref_states = run_reference(hp, start, grads)
-    tor, tor_states = run_torch(hp, start, grads)
-    assert set(ref) == set(tor), f"state names differ: {sorted(ref)} vs {sorted(tor)}"
-    drift = {name: [0.0] * len(per_tensor) for name, per_tensor in ref.items()}
-    for seed in (1, 2):
-        moved, _ = run_reference(hp, start, grads, perturb=random.Random(seed))
-        drift = {name: [max(d, np.abs(a - b).max()) for d, a, b in zip(drift[name], moved[name], ref[name])]
-                 for name in ref}
-    for name in ref:
-        for k, (a, b) in enumerate(zip(ref[name], tor[name])):
-            err, bound = np.abs(a - b).max(), RTOL * np.abs(b).max() + DRIFT_FACTOR * drift[name][k]
-            assert err <= bound, f"{name}[tensor {k}]: max abs diff {err:.3e}, bound {bound:.3e}"
-    assert all(rs["step"] == int(ts["step"]) == len(grads) for rs, ts in zip(ref_states, tor_states))
 
 
 @SETTINGS

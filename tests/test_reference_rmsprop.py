@@ -23,7 +23,7 @@ rounding on an ill-conditioned quantity, so centered draws keep alpha >= 0.1, wh
 v - a^2 >= alpha (1 - alpha) g^2 at step 1 and stays a fair fraction of v with fresh
 gradients.
 """
-import random
+from functools import partial
 
 import numpy as np
 import pytest
@@ -33,11 +33,14 @@ from hypothesis import strategies as st
 
 from golden.grid.rmsprop import CASES
 from reference import problems, rmsprop, trajectory
+from tests.reference_agreement import SHAPES, assert_matches, seeded_run
 
-SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL = 1e-12
 DRIFT_FACTOR = 32
 SETTINGS = settings(max_examples=60, deadline=None)
+# params and state buffers over the whole history, tensors concatenated; drift perturbs the state too
+assert_agree = partial(assert_matches, rmsprop, partial(torch.optim.RMSprop, foreach=False), rtol=RTOL,
+                       drift_factor=DRIFT_FACTOR, per_tensor=False, perturb_state=True)
 
 
 @st.composite
@@ -49,70 +52,14 @@ def hyperparameters(draw):
                 maximize=draw(st.booleans()))
 
 
-@st.composite
-def run_data(draw, steps):
-    """A start and per-step gradients, each tensor with its own scale (mixed magnitudes)."""
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    p_scales = [10.0 ** draw(st.integers(-3, 2)) for _ in SHAPES]
-    g_scales = [10.0 ** draw(st.integers(-6, 3)) for _ in SHAPES]
-    start = [rng.standard_normal(s) * k for s, k in zip(SHAPES, p_scales)]
-    return start, [[rng.standard_normal(s) * k for s, k in zip(SHAPES, g_scales)] for _ in range(steps)]
-
-
-def run_reference(hp, start, grads, perturb=None, variant="torch"):
-    """{quantity: history (steps [+ 1], n), tensors concatenated}; ``perturb`` (a random.Random)
-    adds a one-ulp error of random sign to every parameter and state element after each step."""
-    tensors = [[float(x) for x in p.ravel()] for p in start]
-    states = [rmsprop.init_state(len(t), hp) for t in tensors]
-    hist = {"params": [sum(tensors, [])]}
-    for step_grads in grads:
-        for t, g, state in zip(tensors, step_grads, states):
-            rmsprop.step(t, [float(x) for x in g.ravel()], state, variant=variant, **hp)
-            for values in [t] + [v for v in state.values() if isinstance(v, list)] if perturb else []:
-                values[:] = [x + 2.0 ** -53 * abs(x) * perturb.choice((-1.0, 1.0)) for x in values]
-        hist["params"].append(sum(tensors, []))
-        for name in set(states[0]) - {"step"}:
-            hist.setdefault(name, []).append(sum((s[name] for s in states), []))
-    assert all(s["step"] == len(grads) for s in states)
-    return {k: np.array(v) for k, v in hist.items()}
-
-
-def run_torch(hp, start, grads):
-    params = [torch.tensor(p, dtype=torch.float64) for p in start]
-    opt = torch.optim.RMSprop(params, foreach=False, **hp)
-    hist = {"params": [torch.cat([p.flatten() for p in params]).tolist()]}
-    for step_grads in grads:
-        for g, p in zip(step_grads, params):
-            p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-        hist["params"].append(torch.cat([p.flatten() for p in params]).tolist())
-        for name in set(opt.state[params[0]]) - {"step"}:
-            hist.setdefault(name, []).append(torch.cat([opt.state[p][name].flatten() for p in params]).tolist())
-    assert all(int(opt.state[p]["step"]) == len(grads) for p in params)
-    return {k: np.array(v) for k, v in hist.items()}
-
-
-def assert_agree(hp, start, grads, variant="torch"):
-    ref, tor = run_reference(hp, start, grads, variant=variant), run_torch(hp, start, grads)
-    assert set(ref) == set(tor), f"state names differ: {sorted(ref)} vs {sorted(tor)}"
-    drift = {k: 0.0 for k in ref}
-    for seed in (1, 2):
-        for k, rows in run_reference(hp, start, grads, random.Random(seed), variant).items():
-            drift[k] = max(drift[k], np.abs(rows - ref[k]).max())
-    for name in ref:
-        err, scale = np.abs(ref[name] - tor[name]).max(), np.abs(tor[name]).max()
-        bound = RTOL * scale + DRIFT_FACTOR * drift[name]
-        assert err <= bound, f"{name}: max abs diff {err:.3e}, scale {scale:.3e}, bound {bound:.3e}"
-
-
 @SETTINGS
-@given(hyperparameters(), run_data(1))
+@given(hyperparameters(), seeded_run(1))
 def test_one_step_matches_torch(hp, data):
     assert_agree(hp, *data)
 
 
 @SETTINGS
-@given(hyperparameters(), run_data(30))
+@given(hyperparameters(), seeded_run(30))
 def test_thirty_steps_match_torch(hp, data):
     assert_agree(hp, *data)
 

@@ -6,6 +6,7 @@ parameter, in the same order on both sides, so they agree to RTOL = 1e-12 (in fa
 exactly). The grid's properties that make it judgeable are tested too: branches that
 rounding cannot flip, sign flips, and both clamps reached.
 """
+from functools import partial
 
 import numpy as np
 import pytest
@@ -17,10 +18,12 @@ from golden.grid.rprop import CASES
 from golden.load import load_cases
 from reference import problems, rprop, trajectory
 from suite import tolerance
+from tests.reference_agreement import SHAPES, assert_matches
 
-SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL = 1e-12
 SETTINGS = settings(max_examples=60, deadline=None)
+# params, prev and step_size over the whole history, tensors concatenated
+assert_agree = partial(assert_matches, rprop, partial(torch.optim.Rprop, foreach=False), rtol=RTOL, per_tensor=False)
 
 
 @st.composite
@@ -37,32 +40,6 @@ def gradients(draw, steps):
     scales = [10.0 ** draw(st.integers(-6, 3)) for _ in SHAPES]
     return [[rng.standard_normal(s) * k * (rng.random(s) > 0.1) for s, k in zip(SHAPES, scales)]
             for _ in range(steps)]
-
-
-def run_both(hp, start, grads):
-    """{quantity: (reference history, torch history)}, each (steps [+ 1], n) per tensor, concatenated."""
-    tensors = [[float(x) for x in p.ravel()] for p in start]
-    states = [rprop.init_state(len(t), hp) for t in tensors]
-    params = [torch.tensor(p, dtype=torch.float64) for p in start]
-    opt = torch.optim.Rprop(params, foreach=False, **hp)
-    ref, tor = {"params": [sum(tensors, [])]}, {"params": [torch.cat([p.flatten() for p in params]).tolist()]}
-    for step_grads in grads:
-        for t, g, state, p in zip(tensors, step_grads, states, params):
-            rprop.step(t, [float(x) for x in g.ravel()], state, **hp)
-            p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-        ref["params"].append(sum(tensors, []))
-        tor["params"].append(torch.cat([p.flatten() for p in params]).tolist())
-        for name in ("prev", "step_size"):
-            ref.setdefault(name, []).append(sum((s[name] for s in states), []))
-            tor.setdefault(name, []).append(torch.cat([opt.state[p][name].flatten() for p in params]).tolist())
-    assert all(s["step"] == len(grads) == int(opt.state[p]["step"]) for s, p in zip(states, params))
-    return {k: (np.array(ref[k]), np.array(tor[k])) for k in ref}
-
-
-def assert_agree(hp, start, grads):
-    for name, (a, b) in run_both(hp, start, grads).items():
-        assert np.abs(a - b).max() <= RTOL * np.abs(b).max(), name
 
 
 def start_point(seed):
