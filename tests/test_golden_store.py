@@ -126,8 +126,9 @@ def test_deleted_file_is_reported_missing(golden_copy):
 
 
 def test_file_absent_from_manifest_is_refused(golden_copy):
+    (golden_copy / "unlisted.npz").write_bytes((golden_copy / "sgd.npz").read_bytes())
     with pytest.raises(store.GoldenError, match="lists no"):
-        store.read(golden_copy, "rmsprop.npz")
+        store.read(golden_copy, "unlisted.npz")
 
 
 def test_missing_manifest_is_reported(golden_copy):
