@@ -1,5 +1,20 @@
 """The pytest plugin: one item per golden case, failures and skips reported as such."""
+import os
 import textwrap
+from pathlib import Path
+
+import pytest
+
+from golden.load import load_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def project_on_path(monkeypatch):
+    """The pytest runs below are subprocesses (torch registers native ops once per process);
+    they find the project, and its plugin entry point, like the installed package does."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
 
 def test_each_case_is_its_own_item(pytester):
@@ -10,8 +25,8 @@ def test_each_case_is_its_own_item(pytester):
         def test_sgd(optgold_case):
             optgold_case.assert_passes()
     """))
-    result = pytester.runpytest("-v")
-    result.assert_outcomes(passed=18)
+    result = pytester.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=2 * len(load_cases("sgd")))
     result.stdout.fnmatch_lines(["*test_sgd?momentum_rotated-replay-float32? PASSED*"])
 
 
@@ -36,7 +51,7 @@ def test_a_buggy_optimizer_fails_items_with_the_divergent_step(pytester):
         def test_adam(optgold_case):
             optgold_case.assert_passes()
     """))
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) >= 1
     result.stdout.fnmatch_lines(["*diverge at step 1*"])
@@ -55,7 +70,7 @@ def test_not_implemented_configs_are_skipped(pytester):
         def test_sgd(optgold_case):
             optgold_case.assert_passes()
     """))
-    result = pytester.runpytest("-rs")
+    result = pytester.runpytest_subprocess("-rs")
     outcomes = result.parseoutcomes()
     assert outcomes["skipped"] >= 1 and outcomes["passed"] >= 1
     result.stdout.fnmatch_lines(["*no momentum here*"])
@@ -63,6 +78,6 @@ def test_not_implemented_configs_are_skipped(pytester):
 
 def test_missing_marker_is_a_usage_error(pytester):
     pytester.makepyfile("def test_x(optgold_case):\n    pass\n")
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*has no @pytest.mark.optgold*"])

@@ -68,6 +68,10 @@ def test_gradient_matches_mpmath_central_differences(name, negate):
     if noise is not None:  # the noise is part of the gradient, not of the value
         sign = -1.0 if negate else 1.0
         g = [gi - sign * e for gi, e in zip(g, noise(step))]
+    if isinstance(base_of(problem), problems.SparseRows):  # only the rows present this step carry the gradient
+        present = base_of(problem).present(step)
+        coords = [i for i in coords if present[i]]
+        assert coords and all(g[i] == 0 for i in range(n) if not present[i])
     with mpmath.workdps(50):
         h = mpmath.mpf(10) ** -20
         xm = [mpmath.mpf(v) for v in x]
@@ -114,7 +118,10 @@ def test_noise_is_deterministic_per_step_and_fresh_across_steps(name, negate):
     assert np.abs(ref - auto).max() <= 1e-12 * np.abs(auto).max()
 
 
-@pytest.mark.parametrize("name", [n for n in problems.PROBLEMS if n not in NOISY])
+SPARSE = [name for name, p in problems.PROBLEMS.items() if isinstance(p, problems.SparseRows)]
+
+
+@pytest.mark.parametrize("name", [n for n in problems.PROBLEMS if n not in NOISY + SPARSE])
 def test_noiseless_gradient_ignores_the_step(name):
     problem = problems.get(name)
     assert problem.gradient(problem.start, 0) == problem.gradient(problem.start, 9)
@@ -126,3 +133,14 @@ def test_negated_problem_is_minus_f(name):
     x = points(problem, count=1)[0]
     assert negated.value(x) == -problem.value(x)
     assert negated.gradient(x, 2) == [-g for g in problem.gradient(x, 2)]
+
+
+@pytest.mark.parametrize("name", SPARSE)
+def test_sparse_rows_change_per_step_and_match_the_suite(name):
+    problem = problems.get(name)
+    assert problem.present(3) == problem.present(3) and problem.present(3) != problem.present(4)
+    x = problem.start
+    auto = TorchProblem(name).gradient(torch.tensor(x, dtype=torch.float64), 4).numpy()
+    ref = np.array(problem.gradient(x, 4))
+    assert ((ref == 0) == (auto == 0)).all()
+    assert np.abs(ref - auto).max() <= 1e-12 * np.abs(auto).max()
