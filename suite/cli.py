@@ -12,9 +12,9 @@ from rich.console import Console
 import reference
 from golden import store
 from suite.commands import EXIT_USAGE, UsageError
-from suite.commands import check, generate, listing
+from suite.commands import bench, check, generate, history, listing
 
-COMMANDS = [check, generate, listing]
+COMMANDS = [check, generate, listing, bench, history]
 
 
 def build_parser():
