@@ -287,12 +287,12 @@ def test_check_reports_manifest_drift(regenerated, golden_copy):
     path = golden_copy / store.MANIFEST
     manifest = json.loads(path.read_text())
     del manifest["files"]["adamw.npz"]
-    manifest["files"]["lion.npz"] = {"sha256": "0" * 64, "cases": 1}
+    manifest["files"]["retired.npz"] = {"sha256": "0" * 64, "cases": 1}
     manifest["generator_version"] = "0"
     path.write_text(json.dumps(manifest))
     found = check(golden_copy)
-    assert set(found) == {"adamw.npz", "lion.npz", store.MANIFEST}
-    assert "missing" in found["adamw.npz"] and "no longer generated" in found["lion.npz"]
+    assert set(found) == {"adamw.npz", "retired.npz", store.MANIFEST}
+    assert "missing" in found["adamw.npz"] and "no longer generated" in found["retired.npz"]
 
 
 def test_check_reports_a_deleted_file(regenerated, golden_copy):
