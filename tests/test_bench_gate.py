@@ -90,3 +90,24 @@ def test_too_few_pairs_cannot_be_significant():
     assert gate.smallest_p(6) > 0.01
     (verdict,) = gate.judge({"a": np.full(6, np.log(2.0))})  # every pair twice as slow, but only 6
     assert not verdict.failed
+
+
+def test_a_lenient_confirming_rerun_raises_power_and_keeps_false_alarms_rare():
+    rng = np.random.default_rng(8)
+    noisy = [rng.laplace(0, 0.14, 100) for _ in range(2)]  # ~20% paired noise: the first run alone is unsure
+    strict = selfcheck.gate_rates(noisy, replications=2000, confirm_alpha=0.01)
+    lenient = selfcheck.gate_rates(noisy, replications=2000, confirm_alpha=0.05)
+    assert lenient[1].exit_1 > strict[1].exit_1  # 5% slower caught more often
+    assert lenient[0].exit_1 <= 0.002 and strict[0].exit_1 <= lenient[0].exit_1
+
+
+def test_gate_run_fails_only_on_what_the_rerun_confirms():
+    from suite.bench.gaterun import GateRun
+
+    def verdict(name, failed):
+        return gate.Verdict(name, 60, 1.1, 1.0, 1.2, 0.001, 0.002, failed, True, failed)
+
+    first = [verdict("a", True), verdict("b", True), verdict("c", False)]
+    assert GateRun([], first, [verdict("a", True), verdict("b", False)]).failed == ["a"]
+    assert GateRun([], first, []).failed == ["a", "b"]  # --no-confirm
+    assert GateRun([], [verdict("a", False)], []).failed == []

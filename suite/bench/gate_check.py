@@ -1,7 +1,7 @@
 """The regression gate's false-alarm rate and power, measured on real runs rather than simulated.
 
     python -m suite.bench.gate_check [--impl torch.optim:Adam] [--impl-arg foreach=true] [--reference adam]
-                                     [--workload transformer ...] [--pairs 60] [--runs 10]
+                                     [--workload transformer ...] [--pairs 100] [--runs 10]
 
 Runs the whole gate, confirming rerun included, ``--runs`` times per scenario:
 
@@ -47,7 +47,7 @@ def main(argv=None):
     parser.add_argument("--impl-arg", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--reference", default="adam")
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS))
-    parser.add_argument("--pairs", type=int, default=60)
+    parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)

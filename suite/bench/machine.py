@@ -96,13 +96,6 @@ def machine_info(device="cpu"):
     return info
 
 
-def machine_key(info):
-    """Results are comparable when CPU model, thread count and device agree."""
-    ours = info.get("optgold", {})
-    model = ours.get("model") or info.get("cpu", {}).get("brand_raw") or info.get("processor") or "?"
-    return f"{model}, {ours.get('threads', '?')} threads, {ours.get('device', 'cpu')}"
-
-
 def _git(*args):
     # Read-only queries; GIT_OPTIONAL_LOCKS=0 stops `git status` from refreshing the index.
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}

@@ -84,8 +84,9 @@ class WorkloadResult:
 def measure(workload, sides, ref_name, hp, dtype, device, pairs, warmup=2, seed=0, on_round=None):
     """Time every side on ``workload``, interleaved; returns a WorkloadResult (IMPL first in ``sides``).
 
-    ``hp`` is every hyperparameter (for the byte model); each side is built with the
-    non-default ones in its impl_args' company, as ``optgold check`` builds.
+    ``hp`` is (every hyperparameter, the non-default ones): the first feeds the byte
+    model, the second the constructor, with each side's impl_args, as ``optgold check``
+    builds.
     """
     full_hp, passed_hp = hp
     benches = []

@@ -41,7 +41,7 @@ def _draw(residuals, pairs, replications, shift, rng):
 
 
 def gate_rates(log_ratio_sets, slowdowns=(0.0, 0.05, 0.10), replications=2000, threshold=0.05, alpha=0.01,
-               confidence=0.99, confirm=True, seed=0):
+               confidence=0.99, confirm=True, confirm_alpha=0.05, seed=0):
     """One Rate per slowdown, for the gate applied to benchmarks with this noise."""
     residuals = [np.asarray(r, float) - np.median(r) for r in log_ratio_sets]
     pairs = min(len(r) for r in residuals)
@@ -51,8 +51,8 @@ def gate_rates(log_ratio_sets, slowdowns=(0.0, 0.05, 0.10), replications=2000, t
         first, *_ = failures(_draw(residuals, pairs, replications, slowdown, rng), threshold, alpha, confidence)
         final = first
         if confirm:  # rerun only the failing benchmarks, as a family of their own
-            again, *_ = failures(_draw(residuals, pairs, replications, slowdown, rng), threshold, alpha, confidence,
-                                 members=first)
+            again, *_ = failures(_draw(residuals, pairs, replications, slowdown, rng), threshold, confirm_alpha,
+                                 confidence, members=first)
             final = first & again
         rates.append(Rate(slowdown, float(final.any(axis=1).mean()), float(first.any(axis=1).mean()), replications))
     return rates

@@ -14,10 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.bench.machine import machine_key
-
-DEFAULT_DIR = ".benchmarks"
 log = logging.getLogger("optgold.bench")
+
+
+def machine_key(info):
+    """Results are comparable when CPU model, thread count and device agree."""
+    ours = info.get("optgold", {})
+    model = ours.get("model") or info.get("cpu", {}).get("brand_raw") or info.get("processor") or "?"
+    return f"{model}, {ours.get('threads', '?')} threads, {ours.get('device', 'cpu')}"
 
 
 def _storage(directory, machine_id=None):

@@ -36,12 +36,14 @@ def add_parser(subparsers):
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--threads", type=int, metavar="N", help="torch threads for the probe and the steps "
                    "(default: torch's own choice)")
-    p.add_argument("--pairs", type=int, default=60, metavar="N", help="timed IMPL/baseline pairs per workload "
-                   "(default 60)")
+    p.add_argument("--pairs", type=int, default=100, metavar="N", help="timed IMPL/baseline pairs per workload "
+                   "(default 100)")
     p.add_argument("--warmup", type=int, default=3, metavar="N", help="untimed pairs first (default 3)")
     p.add_argument("--threshold", type=float, default=0.05, help="slowdown that matters (default 0.05 = 5%%)")
     p.add_argument("--alpha", type=float, default=0.01, help="family-wise false-alarm level (default 0.01)")
     p.add_argument("--confidence", type=float, default=0.99, help="of the ratio's interval (default 0.99)")
+    p.add_argument("--confirm-alpha", type=float, default=0.05,
+                   help="level the confirming rerun is judged at (default 0.05)")
     p.add_argument("--no-confirm", action="store_true", help="fail on the first run, without a confirming rerun")
     p.add_argument("--self-check", type=int, default=2000, metavar="N",
                    help="replications for the gate's false-alarm and power estimate (0: skip; default 2000)")
@@ -59,9 +61,18 @@ def label(spec, impl_args):
     return f"{name}({', '.join(f'{k}={v}' for k, v in impl_args.items())})" if impl_args else name
 
 
+def require_pytest_benchmark(command):
+    """Results are kept in pytest-benchmark's format, with its machine info: say so if it is missing."""
+    try:
+        import pytest_benchmark  # noqa: F401
+    except ImportError:
+        raise UsageError(f"optgold {command} needs pytest-benchmark: pip install 'pytest-benchmark>=4'") from None
+
+
 def _validate(args):
     checks = [(args.pairs >= 6, "--pairs must be at least 6"), (args.warmup >= 0, "--warmup must be >= 0"),
               (0 < args.alpha < 1, "--alpha must be between 0 and 1"),
+              (0 < args.confirm_alpha < 1, "--confirm-alpha must be between 0 and 1"),
               (0 < args.confidence < 1, "--confidence must be between 0 and 1"),
               (args.threshold > 0, "--threshold must be above 0 (0.05 is 5%)"),
               (args.threads is None or args.threads >= 1, "--threads must be at least 1"),
@@ -145,6 +156,7 @@ def run(args, console):
         console.width = max(console.width, 180)
     reference.get(args.reference)  # fail fast on an unknown name
     _validate(args)
+    require_pytest_benchmark(NAME)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
     hp = _hyperparameters(args)
@@ -162,7 +174,8 @@ def run(args, console):
         console.print(line, highlight=False)
 
     settings = gaterun.Settings(args.reference, hp, args.dtype, args.device, args.pairs, args.warmup,
-                                args.threshold, args.alpha, args.confidence, confirm=not args.no_confirm)
+                                args.threshold, args.alpha, args.confidence, confirm=not args.no_confirm,
+                                confirm_alpha=args.confirm_alpha)
     progress, tracker = _progress(console)
     with progress, _construction_errors_are_usage_errors():
         if args.baseline:
@@ -179,7 +192,8 @@ def run(args, console):
     if args.baseline:
         console.print(f"gate: paired sign test on log(IMPL/baseline) over {args.pairs} interleaved pairs, Holm over "
                       f"{len(outcome.first)} workloads at alpha {args.alpha}; a workload fails when IMPL is "
-                      f"significantly slower and the {args.confidence:.0%} interval reaches +{args.threshold:.0%}",
+                      f"significantly slower and the {args.confidence:.0%} interval reaches +{args.threshold:.0%}"
+                      + ("" if args.no_confirm else f", then again in a rerun judged at alpha {args.confirm_alpha}"),
                       highlight=False)
         for v in outcome.rerun:
             verdict = "[bold red]confirmed[/]" if v.failed else "[green]not confirmed[/]"
@@ -188,7 +202,7 @@ def run(args, console):
         if args.self_check:
             rates = selfcheck.gate_rates([r.log_ratios for r in outcome.results], replications=args.self_check,
                                          threshold=args.threshold, alpha=args.alpha, confidence=args.confidence,
-                                         confirm=not args.no_confirm)
+                                         confirm=not args.no_confirm, confirm_alpha=args.confirm_alpha)
             console.print(table.rate_line(rates), highlight=False)
         if gate.smallest_p(args.pairs) * len(outcome.first) >= args.alpha:
             console.print(f"[yellow]warning: {args.pairs} pairs can never reach alpha {args.alpha} over "
@@ -226,6 +240,7 @@ def _as_json(args, info, outcome, rates, elapsed, hp):
                       for r in outcome.results],
         "gate": None if not args.baseline else {
             "passed": not outcome.failed, "failed_workloads": outcome.failed, "confirm": not args.no_confirm,
+            "confirm_alpha": args.confirm_alpha,
             "threshold": args.threshold, "alpha": args.alpha, "confidence": args.confidence, "pairs": args.pairs,
             "self_check": [r.as_json() for r in rates]},
         "runtime_s": elapsed,

@@ -6,6 +6,7 @@ its head; 2 no storage, nothing stored, or a usage error.
 from pathlib import Path
 
 from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+from suite.commands.bench import require_pytest_benchmark
 
 NAME = "history"
 
@@ -34,6 +35,7 @@ def run(args, console):
 
     if not console.is_terminal:  # a log or a pipe: let the table be as wide as it needs
         console.width = max(console.width, 180)
+    require_pytest_benchmark(NAME)
     if args.threshold <= 0 or args.min_size < 1:
         raise UsageError("--threshold must be above 0 and --min-size at least 1")
     try:
