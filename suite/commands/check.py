@@ -20,8 +20,19 @@ def add_parser(subparsers):
     p.add_argument("--golden-dir", metavar="DIR", help="read goldens from DIR (default: $OPTGOLD_GOLDEN_DIR "
                    "or the packaged ones)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="per case and mode; a hung implementation fails the case (default 60)")
+                   help="per case and mode; a hung implementation fails the case (default 60; with --problem "
+                   "cifar, per step)")
+    add_problem_arguments(p)
     return p
+
+
+def add_problem_arguments(p):
+    """--problem and --cifar-dir, shared with `optgold generate`."""
+    p.add_argument("--problem", choices=("quadratics", "cifar"), default="quadratics",
+                   help="quadratics: the quadratic and Rosenbrock cases (default); cifar: the small CIFAR network "
+                   "run, in replay form (its goldens live in DIR/cifar, or DIR/cifar10 for real CIFAR-10)")
+    p.add_argument("--cifar-dir", metavar="DIR", help="CIFAR-10 binary folder (data_batch_*.bin, test_batch.bin) "
+                   "for --problem cifar (default: $OPTGOLD_CIFAR_DIR, else a generated synthetic set)")
 
 
 def parse_impl_arg(text):
@@ -57,6 +68,10 @@ def run(args, console):
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
     factory = load_impl(args.impl)
+    if args.problem == "cifar":
+        from suite.cifar import command
+
+        return command.check(args, console, factory, impl_args)
     modes = ("free", "replay") if args.mode == "both" else (args.mode,)
     if args.reference in schedulers.SCHEDULERS:
         result = check_scheduler(factory, args.reference, impl=args.impl, dtype=args.dtype, impl_args=impl_args,

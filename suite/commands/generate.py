@@ -1,6 +1,7 @@
 """optgold generate [--check]: write the goldens, or prove the stored ones are reproduced."""
 from golden import store
 from suite.commands import EXIT_FAILED, EXIT_PASSED
+from suite.commands.check import add_problem_arguments
 
 NAME = "generate"
 
@@ -9,10 +10,15 @@ def add_parser(subparsers):
     p = subparsers.add_parser(NAME, help="write the goldens from the reference formulas")
     p.add_argument("--check", action="store_true", help="regenerate and prove the stored files are reproduced")
     p.add_argument("--golden-dir", metavar="DIR", help="where goldens live (default: the packaged ones)")
+    add_problem_arguments(p)
     return p
 
 
 def run(args, console):
+    if args.problem == "cifar":
+        from suite.cifar import command
+
+        return command.generate(args, console)
     from golden import generate
 
     directory = store.golden_dir(args.golden_dir)

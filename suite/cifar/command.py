@@ -1,0 +1,94 @@
+"""The --problem cifar branches of `optgold check` and `optgold generate`.
+
+Bad data (a missing folder, a truncated or malformed batch file) is a usage error:
+one line naming the file, exit code 2.
+"""
+import time
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from golden import store
+from golden.cifar.binary import CifarDataError
+from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+
+
+@contextmanager
+def _data_errors_are_usage_errors():
+    try:
+        yield
+    except CifarDataError as error:
+        raise UsageError(str(error)) from None
+
+
+def _progress_bar(console):
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+class _StepProgress:
+    """One bar per case, advanced step by step."""
+
+    def __init__(self, bar, verb):
+        self.bar, self.verb, self.tasks = bar, verb, {}
+
+    def __call__(self, case, step):
+        key = (case.reference, case.id)
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(f"{self.verb} {case.reference}/{case.id}", total=case.steps)
+        self.bar.update(self.tasks[key], completed=step)
+
+
+def check(args, console, factory, impl_args):
+    """`optgold check IMPL --reference NAME --problem cifar`: replay form only (README: the CIFAR run)."""
+    from suite.cifar import report
+    from suite.cifar.check import check as check_cifar
+
+    if args.mode == "free":
+        raise UsageError("--problem cifar is checked in replay form only: gradients are recomputed at the golden "
+                         "parameters each step, because a free run of a network drifts from any golden by rounding "
+                         "alone; use --mode replay (or leave --mode out)")
+    with _data_errors_are_usage_errors(), _progress_bar(console) as bar:
+        result = check_cifar(factory, args.reference, impl=args.impl, dtype=args.dtype, device=args.device,
+                             impl_args=impl_args, golden_dir=args.golden_dir, cifar_dir=args.cifar_dir,
+                             timeout=args.timeout, progress=_StepProgress(bar, "checking"))
+    report.show(result, console)
+    if args.json:
+        from suite import report as base
+
+        base.write_json(result, args.json)
+    return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
+def generate(args, console):
+    """`optgold generate --problem cifar`: train the reference runs and write (or --check) their goldens."""
+    from golden.cifar import data as cifar_data
+    from golden.cifar import generate as cifar_generate
+    from golden.cifar.load import golden_dir
+
+    with _data_errors_are_usage_errors():
+        data = cifar_data.load(args.cifar_dir)
+    directory = golden_dir(args.golden_dir, data.name)
+    console.print(f"data: {data.description}", highlight=False)
+    started = time.perf_counter()
+    with _progress_bar(console) as bar:
+        progress = _StepProgress(bar, "training")
+        if args.check:
+            store.read_manifest(directory)  # a missing manifest is an error before minutes of work
+            problems, exact = cifar_generate.check(directory, data, progress=progress)
+        else:
+            manifest = cifar_generate.generate(directory, data, progress=progress)
+    seconds = time.perf_counter() - started
+    if args.check:
+        for name, problem in sorted(problems.items()):
+            console.print(f"[red]not reproduced[/] {name}: {problem}", highlight=False)
+        if problems:
+            return EXIT_FAILED
+        how = "byte for byte" if exact else "within the float64 reproduction bound (this machine sums differently)"
+        console.print(f"[green]reproduced[/]: every CIFAR golden in {directory} regenerates {how} ({seconds:.0f} s)",
+                      highlight=False)
+        return EXIT_PASSED
+    size = sum((directory / name).stat().st_size for name in manifest["files"]) / 1e6
+    console.print(f"wrote {sum(f['cases'] for f in manifest['files'].values())} CIFAR cases in "
+                  f"{len(manifest['files'])} files ({size:.1f} MB) to {directory} in {seconds:.0f} s", highlight=False)
+    return EXIT_PASSED
