@@ -20,11 +20,12 @@ _ELEMENTWISE = {"max": np.maximum, "min": np.minimum}
 
 
 @contextmanager
-def _elementwise_builtins():
+def _elementwise_builtins(functions=None):
+    functions = functions or _ELEMENTWISE
     modules = [m for name, m in list(sys.modules.items()) if name.startswith("reference.") and m is not None]
-    saved = [(m, name, m.__dict__.get(name)) for m in modules for name in _ELEMENTWISE]
+    saved = [(m, name, m.__dict__.get(name)) for m in modules for name in functions]
     for m in modules:
-        m.__dict__.update(_ELEMENTWISE)
+        m.__dict__.update(functions)
     try:
         yield
     finally:

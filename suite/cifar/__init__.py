@@ -1,6 +1,6 @@
 """The CIFAR check: an implementation trained along the golden network run, in replay form.
 
-    tolerance   the replay rounding model of suite/tolerance.py, accumulated step by step
+    running_error  a running error bound of the formulas in the implementation's dtype
     replay      one case: gradients at the golden parameters, the implementation stepped on them
     judge       each step's parameters, state and step counts against the golden's
     diagnose    which named variant a divergent run matches

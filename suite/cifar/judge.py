@@ -1,10 +1,14 @@
 """Judge a CIFAR replay step by step: parameters, torch-named state and step counts against the golden's.
 
+The tolerance of every element is C (suite/tolerance.py, the same calibrated margin as
+the quadratic cases) times its running error bound (running_error.py): what rounding
+in the implementation's dtype can do to it, cancellations included.
+
 The run is never held whole (145,578 parameters a step), so the judge keeps only what
 the report needs: the first divergence, the largest error, the largest fraction of the bound.
 """
 from suite import compare
-from suite.cifar import tolerance
+from suite.tolerance import C
 
 
 def describe(divergence, names):
@@ -17,22 +21,19 @@ def describe(divergence, names):
 class Judge:
     """Each step against the golden: the first divergence, the largest error, the largest fraction of the bound."""
 
-    def __init__(self, shapes, golden_lanes, dtype):
-        self.shapes, self.golden, self.first, self.max_error, self.used = shapes, golden_lanes, None, 0.0, 0.0
-        self.param_bound = tolerance.ParamBound(golden_lanes.flat_params(), dtype)
-        self.state_bounds = {name: tolerance.StateBound(dtype) for name in golden_lanes.state_names()}
+    def __init__(self, shapes, golden_lanes, error_lanes):
+        self.shapes, self.golden, self.errors = shapes, golden_lanes, error_lanes
+        self.first, self.max_error, self.used = None, 0.0, 0.0
+        self.state_names = golden_lanes.state_names()
 
     def see_step(self, t, observed, adapter):
-        expected = self.golden.flat_params()
-        self.see("params", t, observed, expected, self.param_bound.advance(expected))
-        exposed = adapter.flat_state(self.state_bounds)
-        for name, bound in self.state_bounds.items():
+        """Step t's parameters and state; the golden and error lanes have taken step t."""
+        self.see("params", t, observed, self.golden.flat_params(), C * self.errors.param_errors())
+        exposed = adapter.flat_state(self.state_names)
+        for name in self.state_names:
             golden_state = self.golden.flat_state(name)
-            if golden_state is None:
-                continue
-            state_bound = bound.advance(golden_state)  # accumulates whether or not the implementation exposes it
-            if name in exposed and exposed[name].shape == golden_state.shape:
-                self.see(name, t, exposed[name], golden_state, state_bound)
+            if golden_state is not None and name in exposed and exposed[name].shape == golden_state.shape:
+                self.see(name, t, exposed[name], golden_state, C * self.errors.state_errors(name))
         for k, count in enumerate(adapter.step_counts()):
             if count is not None and count != t and self.first is None:
                 self.first = compare.Divergence("state step", t, k, (), float(count), float(t), 0.0)

@@ -4,9 +4,10 @@ Each step the network's float64 gradient is computed at the golden parameters, w
 golden/cifar/walk.py re-walks and certifies against the stored golden step by step.
 The implementation gets that gradient whatever its own parameters are; its parameters
 and torch-named state are judged elementwise against the golden's at every step
-(judge.py), under the replay rounding model (tolerance.py). Its errors then grow only
-by its own arithmetic, never by the network's dynamics, so the bound holds over
-hundreds of float32 steps and every step is judged.
+(judge.py), within C times a running error bound of the formulas in its dtype
+(running_error.py). Its errors then grow only by its own arithmetic, never by the
+network's dynamics, so the bound holds over hundreds of float32 steps and every step
+is judged.
 """
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from suite.adapters import DTYPES, TorchOptimizerAdapter
 from suite.check import CaseResult, impl_hyperparameters
 from suite.cifar import diagnose
 from suite.cifar.judge import Judge, describe
+from suite.cifar.running_error import ErrorLanes
 from suite.runner import CaseTimeout, default_dtype, time_limit
 
 
@@ -67,7 +69,8 @@ def run_case(factory, case, data, dtype="float64", device="cpu", impl_args=None,
         result.status = "skipped"
         result.message = "the case schedules lr, and the implementation exposes no param_groups to set it in"
         return result
-    judge, log, failure = Judge(case.shapes, golden.lanes, dtype), diagnose.GradientLog(), None
+    errors = ErrorLanes(golden.lanes.optimizer, golden.start, case.hp, dtype)
+    judge, log, failure = Judge(case.shapes, golden.lanes, errors), diagnose.GradientLog(), None
     observed = adapter.flat_params()
     for t in range(1, steps + 1):
         grads, hp = golden.gradient(t), golden.hyperparameters(t)
@@ -76,6 +79,7 @@ def run_case(factory, case, data, dtype="float64", device="cpu", impl_args=None,
             break
         log.record(grads, hp)
         golden.step(grads, t)
+        errors.step(grads, hp)
         result.steps_run = t
         observed = adapter.flat_params()
         judge.see_step(t, observed, adapter)
