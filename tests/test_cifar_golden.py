@@ -164,3 +164,33 @@ def test_packaged_loss_falls():
             assert case.loss[-20:].mean() < 0.6 * case.loss[:10].mean(), case.id
             assert case.golden_eval["test"]["accuracy"] > 0.3, case.id  # chance is 0.1
             assert np.isfinite(case.final_params).all()
+
+
+def test_free_run_shows_the_loss_curve_and_judges_nothing(tiny_root):
+    report = check(adam_mutants.AdamBetasSwapped, "adam", dtype="float32", golden_dir=tiny_root, free=True)
+    (case,) = report.cases
+    assert case.status == "failed"  # the replay's verdict, whatever the free run shows
+    run = case.free_run
+    assert len(run.loss) == case.steps == 4 and np.isfinite(run.loss).all() and not run.message
+    assert abs(run.loss[0] - case.golden_loss[0]) < 1e-5  # the same start and batch, in float32
+    assert 0 <= run.evaluation["test"]["accuracy"] <= 1
+
+    class Breaks(torch.optim.Adam):
+        def step(self, closure=None):
+            if self.state:
+                raise RuntimeError("second step unsupported")
+            return super().step(closure)
+
+    (broken,) = check(Breaks, "adam", golden_dir=tiny_root, free=True).cases
+    assert broken.free_run.message.startswith("raised RuntimeError at step 2") and len(broken.free_run.loss) == 1
+
+
+def test_loss_curve_on_the_command_line(tiny_root, tmp_path, capsys):
+    png, report_path = tmp_path / "loss.png", tmp_path / "r.json"
+    argv = ["check", "torch.optim:Adam", "--reference", "adam", "--dtype", "float32"]
+    assert main(argv + ["--problem", "cifar", "--golden-dir", str(tiny_root), "--loss-curve", str(png),
+                        "--json", str(report_path)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "wrote the loss curves" in capsys.readouterr().out
+    assert len(json.loads(report_path.read_text())["cases"][0]["free_run"]["loss"]) == 4
+    assert main(argv + ["--loss-curve", str(png)]) == 2
+    assert "--loss-curve needs --problem cifar" in capsys.readouterr().err

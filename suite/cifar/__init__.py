@@ -4,6 +4,7 @@
     replay      one case: gradients at the golden parameters, the implementation stepped on them
     judge       each step's parameters, state and step counts against the golden's
     diagnose    which named variant a divergent run matches
+    free_run    IMPL trained on its own gradients: its loss curve beside the golden's, not judged
     check       every CIFAR case of a reference;  report: the terminal view
     command     the --problem cifar branches of `optgold check` and `optgold generate`
 

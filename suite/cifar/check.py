@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from golden.cifar import data as cifar_data
 from golden.cifar import load
 from suite.check import CheckReport
+from suite.cifar.free_run import free_run
 from suite.cifar.replay import run_case
 
 
@@ -16,10 +17,17 @@ class CifarReport(CheckReport):
 
 
 def check(factory, ref_name, impl="", dtype="float64", device="cpu", impl_args=None, golden_dir=None,
-          cifar_dir=None, timeout=60.0, stop_at_divergence=False, steps=None, progress=None):
-    """Every CIFAR case of ``ref_name``, on the data of ``cifar_dir`` (else $OPTGOLD_CIFAR_DIR, else synthetic)."""
+          cifar_dir=None, timeout=60.0, stop_at_divergence=False, steps=None, progress=None, free=False,
+          free_progress=None):
+    """Every CIFAR case of ``ref_name``, on the data of ``cifar_dir`` (else $OPTGOLD_CIFAR_DIR, else synthetic).
+
+    ``free`` also trains IMPL on its own gradients for each case (free_run.py): shown, not judged."""
     data = cifar_data.load(cifar_dir)
     cases = load.load_cases(ref_name, load.golden_dir(golden_dir, data.name), data)
-    results = [run_case(factory, case, data, dtype, device, impl_args, timeout, stop_at_divergence, steps, progress)
-               for case in cases]
+    results = []
+    for case in cases:
+        result = run_case(factory, case, data, dtype, device, impl_args, timeout, stop_at_divergence, steps, progress)
+        if free and result.status != "skipped":
+            result.free_run = free_run(factory, case, data, dtype, device, impl_args, timeout, free_progress)
+        results.append(result)
     return CifarReport(ref_name, impl, results, data=data.description)

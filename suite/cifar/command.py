@@ -44,6 +44,8 @@ def check(args, console, factory, impl_args):
     from suite.cifar import report
     from suite.cifar.check import check as check_cifar
 
+    if args.loss_curve and not args.loss_curve.lower().endswith(".png"):
+        raise UsageError(f"--loss-curve {args.loss_curve}: give a .png path")
     if args.mode == "free":
         raise UsageError("--problem cifar is checked in replay form only: gradients are recomputed at the golden "
                          "parameters each step, because a free run of a network drifts from any golden by rounding "
@@ -51,8 +53,14 @@ def check(args, console, factory, impl_args):
     with _data_errors_are_usage_errors(), _progress_bar(console) as bar:
         result = check_cifar(factory, args.reference, impl=args.impl, dtype=args.dtype, device=args.device,
                              impl_args=impl_args, golden_dir=args.golden_dir, cifar_dir=args.cifar_dir,
-                             timeout=args.timeout, progress=_StepProgress(bar, "checking"))
+                             timeout=args.timeout, progress=_StepProgress(bar, "checking"),
+                             free=bool(args.loss_curve), free_progress=_StepProgress(bar, "free run"))
     report.show(result, console)
+    if args.loss_curve:
+        from suite.cifar.free_run import plot
+
+        plot(result.cases, args.loss_curve, f"{args.impl} against {args.reference}, {args.dtype}: {result.data}")
+        console.print(f"wrote the loss curves to {args.loss_curve}", highlight=False)
     if args.json:
         from suite import report as base
 

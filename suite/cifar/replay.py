@@ -31,11 +31,13 @@ class CifarCaseResult(CaseResult):
     evaluation: dict = None  # {"train"|"test": {"loss", "accuracy"}} of the implementation's final parameters
     golden_eval: dict = None
     golden_loss: list = None  # the golden's batch loss per step
+    free_run: object = None  # suite/cifar/free_run.FreeRun when asked for: shown, not judged
 
     def as_json(self):
         out = super().as_json()
         out.update(tensor=self.tensor, steps_run=self.steps_run, steps=self.steps, evaluation=self.evaluation,
-                   golden_evaluation=self.golden_eval, golden_loss=self.golden_loss)
+                   golden_evaluation=self.golden_eval, golden_loss=self.golden_loss,
+                   free_run=self.free_run.as_json() if self.free_run else None)
         return out
 
 

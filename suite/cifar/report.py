@@ -13,15 +13,26 @@ def _accuracy(golden, impl, split):
 def run_table(result_report):
     t = Table(title="the run beside the golden (final parameters; accuracy by a float32 forward pass)",
               title_justify="left")
-    for column in ("case", "steps", "golden loss, first -> last 10", "train acc golden / impl",
-                   "test acc golden / impl"):
+    free = any(c.free_run for c in result_report.cases)
+    columns = ["case", "steps", "golden loss, first -> last 10", "train acc golden / impl", "test acc golden / impl"]
+    if free:
+        columns += ["free run loss, first -> last 10", "free run test acc"]
+    for column in columns:
         t.add_column(column, justify="left" if column == "case" else "right")
     for c in result_report.cases:
-        loss = c.golden_loss or []
-        curve = f"{sum(loss[:10]) / 10:.3f} -> {sum(loss[-10:]) / 10:.3f}" if len(loss) >= 10 else ""
-        t.add_row(c.id, f"{c.steps_run}/{c.steps}", curve, _accuracy(c.golden_eval, c.evaluation, "train"),
-                  _accuracy(c.golden_eval, c.evaluation, "test"))
+        row = [c.id, f"{c.steps_run}/{c.steps}", _curve(c.golden_loss or []),
+               _accuracy(c.golden_eval, c.evaluation, "train"), _accuracy(c.golden_eval, c.evaluation, "test")]
+        if free:
+            run = c.free_run
+            row += [_curve(run.loss) + (f" ({run.message})" if run.message else "") if run else "-",
+                    f"{run.evaluation['test']['accuracy']:.1%}" if run and run.evaluation else "-"]
+        t.add_row(*row)
     return t
+
+
+def _curve(loss):
+    """Mean batch loss of the first and of the last 10 steps."""
+    return f"{sum(loss[:10]) / 10:.3f} -> {sum(loss[-10:]) / 10:.3f}" if len(loss) >= 10 else ""
 
 
 def show(result_report, console):

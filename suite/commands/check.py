@@ -23,6 +23,7 @@ def add_parser(subparsers):
                    help="per case and mode; a hung implementation fails the case (default 60; with --problem "
                    "cifar, per step)")
     add_problem_arguments(p)
+    add_loss_curve_argument(p)
     return p
 
 
@@ -33,6 +34,11 @@ def add_problem_arguments(p):
                    "run, in replay form (its goldens live in DIR/cifar, or DIR/cifar10 for real CIFAR-10)")
     p.add_argument("--cifar-dir", metavar="DIR", help="CIFAR-10 binary folder (data_batch_*.bin, test_batch.bin) "
                    "for --problem cifar (default: $OPTGOLD_CIFAR_DIR, else a generated synthetic set)")
+
+
+def add_loss_curve_argument(p):
+    p.add_argument("--loss-curve", metavar="PNG", help="with --problem cifar: also train IMPL on its own "
+                   "gradients, and draw its loss curve beside the golden's (shown, not judged)")
 
 
 def parse_impl_arg(text):
@@ -68,6 +74,8 @@ def run(args, console):
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
     factory = load_impl(args.impl)
+    if args.loss_curve and args.problem != "cifar":
+        raise UsageError("--loss-curve needs --problem cifar")
     if args.problem == "cifar":
         from suite.cifar import command
 
