@@ -38,7 +38,7 @@ class CifarGolden:
     lr: np.ndarray  # (steps,): the lr each step used
     fingerprints: np.ndarray  # (steps + 1, tensors, fields)
     drift: np.ndarray  # (steps + 1,): float64 rounding drift, for reproduction bounds
-    final_params: np.ndarray  # (n,)
+    final_params: np.ndarray  # (n,), float32
 
     shapes = tuple(tuple(s) for s in model.SHAPES)
 
@@ -65,9 +65,9 @@ def golden_dir(override=None, data_name=None):
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "optgold" / sub
 
 
-def _array(arrays, key, shape, label):
+def _array(arrays, key, shape, label, dtype=np.float64):
     value = arrays.get(key)
-    if value is None or value.shape != shape or value.dtype != np.float64 or not np.isfinite(value).all():
+    if value is None or value.shape != shape or value.dtype != dtype or not np.isfinite(value).all():
         raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate with "
                                 "`optgold generate --problem cifar`")
     value.flags.writeable = False
@@ -98,7 +98,7 @@ def _case(m, arrays, ref_name, label):
         fingerprints=_array(arrays, key + "fingerprints", (steps + 1, len(model.SHAPES), len(fingerprint.FIELDS)),
                             label),
         drift=_array(arrays, key + "drift", (steps + 1,), label),
-        final_params=_array(arrays, key + "final_params", (n,), label),
+        final_params=_array(arrays, key + "final_params", (n,), label, np.float32),
     )
 
 

@@ -38,4 +38,6 @@ def first_mismatch(observed, expected, drift, sizes):
 
 
 def final_bound(drift_last, final_params):
-    return SAFETY * (drift_last + U64 * np.abs(final_params))
+    """The stored final parameters are float32: their own rounding, plus the float64 reproduction bound."""
+    magnitude = np.abs(np.asarray(final_params, dtype=np.float64))
+    return SAFETY * (drift_last + U64 * magnitude) + UNIT_ROUNDOFF["float32"] * magnitude

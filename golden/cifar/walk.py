@@ -51,7 +51,7 @@ class GoldenWalk:
 
     def certify_final(self):
         case = self.case
-        if not (np.abs(self.lanes.flat_params() - case.final_params)
+        if not (np.abs(self.lanes.flat_params() - case.final_params.astype(np.float64))
                 <= reproduce.final_bound(case.drift[-1], case.final_params)).all():
             raise store.GoldenError(f"CIFAR golden {case.reference}/{case.id}: the final parameters are not "
                                     "reproduced here; regenerate with `optgold generate --problem cifar`")
