@@ -10,6 +10,10 @@
 (default float64), ``modes`` (default both), ``impl_args`` (dict), ``device``,
 ``golden_dir`` and ``timeout``. Items are named ``test_fused_adam[<case>-<mode>-<dtype>]``.
 A case the implementation rejects with NotImplementedError is reported as skipped.
+
+``problem="cifar"`` (with ``cifar_dir`` optional) makes one item per CIFAR case of the
+reference instead, in replay form, as ``optgold check --problem cifar``; ``timeout``
+is then per step.
 """
 import pytest
 
@@ -18,8 +22,9 @@ MARKER = "optgold"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=('free', 'replay'), "
-                            "impl_args=None, device='cpu', golden_dir=None, timeout=60): run the test once per "
-                            "golden case of the reference; the test takes the `optgold_case` argument")
+                            "impl_args=None, device='cpu', golden_dir=None, timeout=60, problem='quadratics', cifar_dir=None): "
+                            "run the test once per golden case of the reference; the test takes the `optgold_case` "
+                            "argument")
 
 
 class GoldenCheck:
@@ -39,11 +44,37 @@ class GoldenCheck:
 
     def assert_passes(self):
         result = self.result
+        case = self.case
         if result.status == "skipped":
             pytest.skip(result.message)
         if result.status != "passed":
-            pytest.fail(f"{self.case.reference}/{self.case.id} ({self.mode}, {result.dtype}): {result.message}",
-                        pytrace=False)
+            pytest.fail(f"{case.reference}/{case.id} ({self.mode}, {result.dtype}): {result.message}", pytrace=False)
+
+
+class CifarCheck(GoldenCheck):
+    """One CIFAR case, in replay form, run on first use."""
+
+    def __init__(self, factory, case, data, options):
+        super().__init__(factory, case, "replay", options)
+        self.data = data
+
+    @property
+    def result(self):
+        from suite.cifar.replay import run_case
+
+        if self._result is None:
+            self._result = run_case(self.factory, self.case, self.data, **self.options)
+        return self._result
+
+
+def _cifar_checks(factory, ref_name, golden_dir, cifar_dir, options):
+    from golden.cifar import data as cifar_data
+    from golden.cifar import load
+
+    data = cifar_data.load(cifar_dir)
+    cases = load.load_cases(ref_name, load.golden_dir(golden_dir, data.name), data)
+    return [CifarCheck(factory, case, data, options) for case in cases], [f"{c.id}-replay-{options['dtype']}"
+                                                                         for c in cases]
 
 
 def pytest_generate_tests(metafunc):
@@ -60,7 +91,15 @@ def pytest_generate_tests(metafunc):
     factory = load_impl(impl) if isinstance(impl, str) else impl
     modes = kwargs.pop("modes", ("replay", "free"))
     golden_dir = kwargs.pop("golden_dir", None)
+    problem, cifar_dir = kwargs.pop("problem", "quadratics"), kwargs.pop("cifar_dir", None)
     options = {"dtype": "float64", **kwargs}
+    if problem == "cifar":
+        if "free" in modes:
+            if "modes" in marker.kwargs:
+                raise pytest.UsageError(f"{metafunc.definition.nodeid}: CIFAR cases run in replay form only")
+        checks, ids = _cifar_checks(factory, ref_name, golden_dir, cifar_dir, options)
+        metafunc.parametrize("optgold_case", checks, ids=ids)
+        return
     checks, ids = [], []
     for case in load_cases(ref_name, golden_dir):
         for mode in modes:

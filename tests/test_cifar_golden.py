@@ -1,6 +1,8 @@
 """CIFAR goldens: a tiny grid generated here (the full one takes minutes), its store, reproduction and
 checking; real-format data end to end through the command line; and the packaged goldens' shape."""
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -194,3 +196,24 @@ def test_loss_curve_on_the_command_line(tiny_root, tmp_path, capsys):
     assert len(json.loads(report_path.read_text())["cases"][0]["free_run"]["loss"]) == 4
     assert main(argv + ["--loss-curve", str(png)]) == 2
     assert "--loss-curve needs --problem cifar" in capsys.readouterr().err
+
+
+def test_pytest_plugin_makes_one_item_per_cifar_case(pytester, tiny_root, monkeypatch):
+    root = str(Path(__file__).resolve().parent.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    pytester.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.optgold(impl="torch.optim:Adam", reference="adam", dtype="float32", problem="cifar",
+                             golden_dir={str(tiny_root)!r})
+        def test_adam(optgold_case):
+            optgold_case.assert_passes()
+
+        @pytest.mark.optgold(impl="tests.mutants.adam_mutants:AdamEpsInsideSqrt", reference="adam", problem="cifar",
+                             golden_dir={str(tiny_root)!r})
+        def test_bug(optgold_case):
+            optgold_case.assert_passes()
+    """)
+    result = pytester.runpytest_subprocess("-v")  # a subprocess: torch registers its native ops once per process
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_adam?tiny_l2_cosine-replay-float32? PASSED*", "*diverge at step 1 in*"])
