@@ -94,9 +94,8 @@ def pytest_generate_tests(metafunc):
     problem, cifar_dir = kwargs.pop("problem", "quadratics"), kwargs.pop("cifar_dir", None)
     options = {"dtype": "float64", **kwargs}
     if problem == "cifar":
-        if "free" in modes:
-            if "modes" in marker.kwargs:
-                raise pytest.UsageError(f"{metafunc.definition.nodeid}: CIFAR cases run in replay form only")
+        if "modes" in marker.kwargs and "free" in modes:
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: CIFAR cases run in replay form only")
         checks, ids = _cifar_checks(factory, ref_name, golden_dir, cifar_dir, options)
         metafunc.parametrize("optgold_case", checks, ids=ids)
         return

@@ -73,8 +73,7 @@ def case_record(case, data, progress=None):
         losses.append(loss)
         if progress:
             progress(case, t + 1)
-    evaluation = {split: dict(zip(("loss", "accuracy"), model.evaluate(tensors, *sets)))
-                  for split, sets in run.evaluation_sets().items()}
+    evaluation = model.evaluate_run(tensors, run)
     meta = {
         "id": case.id, "reference": case.reference, "hp": case.hp, "schedule": case.schedule, "steps": case.steps,
         "batch_size": case.batch_size, "eval_size": run.eval_size, "init_seed": case.init_seed,

@@ -64,3 +64,9 @@ def evaluate(params, images, labels, chunk=500):
         total_loss += float(F.cross_entropy(out, y, reduction="sum"))
         correct += int((out.argmax(1) == y).sum())
     return total_loss / len(labels), correct / len(labels)
+
+
+def evaluate_run(params, run):
+    """{"train"|"test": {"loss", "accuracy"}} of ``params`` on a run's evaluation sets (data.RunData)."""
+    return {split: dict(zip(("loss", "accuracy"), evaluate(params, *sets)))
+            for split, sets in run.evaluation_sets().items()}

@@ -18,10 +18,10 @@ import torch
 from golden.cifar import data as cifar_data
 from golden.cifar import load
 from suite.cifar.check import check
+from suite.torch_paths import PATH_ARGS as PATHS
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
               "rmsprop": torch.optim.RMSprop}
-PATHS = {"forloop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
 
 
 def main(argv=None):

@@ -17,8 +17,8 @@ import torch
 from suite.bench import bandwidth, machine, timing, traffic
 from suite.bench.shapes import DEFAULT_WORKLOADS, param_count
 from suite.bench.workload import StepBench, hyperparameters
+from suite.torch_paths import PATH_ARGS as PATHS
 
-PATHS = {"forloop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
 OPTIMIZERS = {"adam": (torch.optim.Adam, {}), "sgd": (torch.optim.SGD, {"momentum": 0.9})}
 
 

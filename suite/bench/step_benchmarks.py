@@ -12,9 +12,9 @@ import pytest
 from suite.bench import traffic
 from suite.bench.shapes import DEFAULT_WORKLOADS
 from suite.bench.workload import StepBench, hyperparameters
+from suite.torch_paths import PATH_ARGS as PATHS
 
 ROUNDS, WARMUP_ROUNDS = 30, 3
-PATHS = {"forloop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
 OPTIMIZERS = {"adam": ("torch.optim:Adam", {}), "sgd": ("torch.optim:SGD", {"momentum": 0.9})}
 
 

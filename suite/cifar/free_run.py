@@ -59,9 +59,7 @@ def free_run(factory, case, data, dtype="float32", device="cpu", impl_args=None,
     except Exception as caught:  # the implementation's own failure is a result, not a crash
         return FreeRun(losses, message=f"raised {type(caught).__name__} at step {len(losses) + 1}: {caught}")
     final = [p.detach().to("cpu", torch.float64).numpy() for p in params]
-    evaluation = {split: dict(zip(("loss", "accuracy"), model.evaluate(final, *sets)))
-                  for split, sets in run.evaluation_sets().items()}
-    return FreeRun(losses, evaluation)
+    return FreeRun(losses, model.evaluate_run(final, run))
 
 
 def plot(results, path, data_description):

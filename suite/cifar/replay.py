@@ -132,7 +132,5 @@ def _conclude(result, case, judge, failure, observed, run):
             messages.append(f"judged {result.steps_run} of {case.steps} steps (a shortened run)")
     if result.steps_run == case.steps and np.isfinite(observed).all():
         tensors = np.split(observed, np.cumsum(case.sizes)[:-1])
-        result.evaluation = {split: dict(zip(("loss", "accuracy"), model.evaluate(
-            [t.reshape(s) for t, s in zip(tensors, case.shapes)], *sets))) for split, sets in
-            run.evaluation_sets().items()}
+        result.evaluation = model.evaluate_run([t.reshape(s) for t, s in zip(tensors, case.shapes)], run)
     result.message = "; ".join(messages)

@@ -87,15 +87,15 @@ def _above_error(denominator, error):
     return np.where(smallest > 0, smallest, 0.0)
 
 
-def _maximum(a, b):
-    """AMSGrad's running max: where the two are close, rounding may pick either, so take both errors."""
-    (x, ex), (y, ey) = _parts(a), _parts(b)
-    return Bounded(np.maximum(x, y), np.maximum(ex, ey), a.unit if isinstance(a, Bounded) else b.unit)
+def _choice(choose):
+    """max or min (AMSGrad's running max): where the two are close, rounding may pick either, so take both errors."""
+    def chosen(a, b):
+        (x, ex), (y, ey) = _parts(a), _parts(b)
+        return Bounded(choose(x, y), np.maximum(ex, ey), a.unit if isinstance(a, Bounded) else b.unit)
+    return chosen
 
 
-def _minimum(a, b):
-    (x, ex), (y, ey) = _parts(a), _parts(b)
-    return Bounded(np.minimum(x, y), np.maximum(ex, ey), a.unit if isinstance(a, Bounded) else b.unit)
+_maximum, _minimum = _choice(np.maximum), _choice(np.minimum)
 
 
 def unit(dtype):
@@ -107,11 +107,10 @@ class ErrorLanes:
 
     def __init__(self, optimizer, tensors, hp, dtype):
         self.optimizer, self.unit = optimizer, unit(dtype)
-        rounding = 0.0 if dtype == "float64" else UNIT_ROUNDOFF[dtype]  # float64 inputs arrive exactly
-        self.tensors = [Bounded(t, rounding * np.abs(t), self.unit) for t in tensors]
+        self.rounding = 0.0 if dtype == "float64" else UNIT_ROUNDOFF[dtype]  # float64 inputs arrive exactly
+        self.tensors = [Bounded(t, self.rounding * np.abs(t), self.unit) for t in tensors]
         zero = [Bounded(np.zeros(t.shape), np.zeros(t.shape), self.unit) for t in tensors]
         self.states = [_own_zeros(optimizer.init_state(1, hp, 0.0), z) for z in zero]
-        self.rounding = rounding
 
     def step(self, grads, hp):
         with _elementwise_builtins({"max": _maximum, "min": _minimum}):
