@@ -22,7 +22,7 @@ def _max_rel_error(rows64, rows_exact):
 
 def certificate(optimizer, problem, hp, steps, params64, grads64, run_args):
     import mpmath
-    from reference import trajectory
+    from optgold.reference import trajectory
 
     with mpmath.workdps(DIGITS):
         replay, _, _ = trajectory.run(optimizer, problem, hp, steps, num=mpmath.mpf, grads=grads64, **run_args)

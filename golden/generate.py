@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-import reference
-from golden import store
-from golden.certify import certificate
-from golden.dtypes import UNIT_ROUNDOFF
-from golden.grid import GRID
-from reference import problems, trajectory
+from optgold import reference
+from optgold.golden import store
+from optgold.golden.certify import certificate
+from optgold.golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.grid import GRID
+from optgold.reference import problems, trajectory
 
 GENERATOR_VERSION = "3"
 class _RoundedGradients:
@@ -95,7 +95,7 @@ def case_record(ref_name, case, certify=True):
 
 def build(names=None, certify=True, progress=None):
     """{file name: (meta, arrays)} for the named references, optimizers and schedulers (default: all)."""
-    from golden import schedules
+    from optgold.golden import schedules
 
     scheduler_names = None if names is None else [n for n in names if n in schedules.GRID]
     files = schedules.build(scheduler_names, certify, progress) if scheduler_names != [] else {}

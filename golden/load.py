@@ -3,9 +3,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import reference
-from golden import store
-from golden.dtypes import UNIT_ROUNDOFF
+from optgold import reference
+from optgold.golden import store
+from optgold.golden.dtypes import UNIT_ROUNDOFF
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from golden import store
-from reference import schedulers
+from optgold.golden import store
+from optgold.reference import schedulers
 
 DIGITS = 50
 FILE = "schedule_{}.npz"
@@ -309,7 +309,7 @@ def load_cases(name, directory=None):
 
 def main():
     """Write the scheduler goldens into the packaged golden folder, keeping the other files' entries."""
-    from golden.generate import GENERATOR_VERSION
+    from optgold.golden.generate import GENERATOR_VERSION
 
     manifest = store.write(store.golden_dir(), build(), GENERATOR_VERSION, merge=True)
     print(f"wrote {sum(1 for f in manifest['files'] if f.startswith('schedule_'))} scheduler golden files")

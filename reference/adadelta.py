@@ -12,7 +12,7 @@ paper does not have (lr = 1 is the paper). The accumulator u holds the unscaled 
 not the applied step lr * dx_t: the paper's form, where u tracks the actual update, is
 the lr_in_accumulator variant (equal to torch at lr = 1).
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:Adadelta"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)

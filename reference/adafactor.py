@@ -27,7 +27,7 @@ float64 and takes float64's (2^-52). A float32 implementation uses 2^-23 instead
 matters only where V_t < 2^-46 or a row mean < 2^-23; the grid keeps gradients far above
 that wherever eps1 is left None.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:Adafactor"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False)

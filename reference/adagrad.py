@@ -11,7 +11,7 @@ delta * I to the square root of the accumulated outer products, i.e. outside, li
 lr_decay and initial_accumulator_value are torch's (Lua torch's) additions. optax adds
 eps inside the square root: the eps_inside_sqrt variant.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:Adagrad"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,

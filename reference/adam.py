@@ -12,7 +12,7 @@ Torch puts eps outside the bias-corrected square root, as Algorithm 1 of the pap
 does; the paper's faster form (section 2, "epsilon hat") is the keras_epsilon_hat
 variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does.
 """
-from reference.arith import sqrt
+from .arith import maximum, sqrt
 
 TORCH = "torch.optim:Adam"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
@@ -57,7 +57,7 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
         m[i] = beta1 * m[i] + (1 - beta1) * g
         v[i] = beta2 * v[i] + (1 - beta2) * g * g
         if amsgrad:
-            v_max[i] = max(v_max[i], v[i])
+            v_max[i] = maximum(v_max[i], v[i])
         second = v_max[i] if amsgrad else v[i]
         step_size = lr / bias_correction1
         if variant == "keras_epsilon_hat":

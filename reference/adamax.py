@@ -11,6 +11,7 @@ eps to |g_t| inside the max, so u_t never falls below eps. Keras adds eps after 
 instead, m_t / (u_t + eps): the keras_eps_outside_max variant.
 The paper's form is the paper_no_eps variant.
 """
+from .arith import maximum
 
 TORCH = "torch.optim:Adamax"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)
@@ -42,10 +43,10 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, maximize, variant=
             g = g + weight_decay * param[i]
         m[i] = beta1 * m[i] + (1 - beta1) * g
         if variant == "keras_eps_outside_max":
-            u[i] = max(beta2 * u[i], abs(g))
+            u[i] = maximum(beta2 * u[i], abs(g))
             denom = u[i] + eps
         elif variant == "paper_no_eps":
-            u[i] = denom = max(beta2 * u[i], abs(g))
+            u[i] = denom = maximum(beta2 * u[i], abs(g))
         else:
-            u[i] = denom = max(beta2 * u[i], abs(g) + eps)
+            u[i] = denom = maximum(beta2 * u[i], abs(g) + eps)
         param[i] = param[i] - lr_sign * lr / bias_correction1 * m[i] / denom

@@ -4,7 +4,7 @@ AdamW is Adam with decoupled weight decay, p = p * (1 - lr * weight_decay), appl
 before the moment updates. Torch scales the decay by lr (the paper's schedule
 multiplier eta_t is folded into lr), and defaults weight_decay to 1e-2.
 """
-from reference import adam
+from . import adam
 
 TORCH = "torch.optim:AdamW"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)

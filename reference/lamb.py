@@ -24,7 +24,7 @@ checked implementation. Common variants, named here for diagnosis:
 - apex and timm also clip the gradients by their global norm (max_grad_norm=1.0)
   before anything else; that couples tensors and is not part of this reference.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = None  # torch.optim has no LAMB
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0)

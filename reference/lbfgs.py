@@ -36,7 +36,7 @@ not the optimizer's; max_eval defaults to max_iter * 5 // 4. The two-loop recurs
 H_0 = (y.s / y.y) I are Nocedal & Wright's Algorithms 7.4 and 7.5; their line search
 starts at t = 1 on every iteration, torch's at min(1, 1 / |g|_1) * lr on the first.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:LBFGS"
 CLOSURE = True

@@ -30,7 +30,7 @@ amplifies it: torch's update is off the exact one by up to a few 1e-2 of its siz
 """
 import struct
 
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:Muon"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),

@@ -19,7 +19,7 @@ the decoupled (NAdamW) decay option. mu_product is one number per tensor, torch'
 "mu_product". (Torch keeps mu_product, like step, as a scalar tensor of torch's default
 dtype: float32 unless torch.set_default_dtype(torch.float64), even for float64 params.)
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:NAdam"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,

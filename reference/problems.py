@@ -8,7 +8,7 @@ the same problem runs in float and in mpmath.
 import math
 import random
 
-from reference.linalg import matvec, rotated_diagonal
+from .linalg import matvec, rotated_diagonal
 
 
 def size(shapes):

@@ -20,7 +20,7 @@ authors' code, adds eps to the uncorrected sqrt(v_t) (TensorFlow Addons adds it 
 sqrt(v_t / (1 - beta2^t)): the eps_on_v_hat variant), updates with m_hat during the
 warm-up (the authors' degenerated_to_sgd=True), and offers decoupled (RAdamW) decay.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:RAdam"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,

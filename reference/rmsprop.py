@@ -19,7 +19,7 @@ keeps it outside there too. The buffer holds no lr (Keras/TF fold lr into it, wh
 equal at constant lr). momentum_buffer exists only with momentum > 0, grad_avg only when
 centered, as in torch.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:RMSprop"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)

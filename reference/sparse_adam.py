@@ -20,7 +20,7 @@ The suite hands implementations a sparse COO gradient of the nonzeros, uncoalesc
 indices repeated, values split in halves), so an implementation that skips coalesce()
 is caught. The reference sees the dense gradient, whose zeros are exactly the absent entries.
 """
-from reference.arith import sqrt
+from .arith import sqrt
 
 TORCH = "torch.optim:SparseAdam"  # the implementation whose documented algorithm this is
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False)

@@ -5,7 +5,7 @@ mode, ``grads`` gives the gradient of each step instead of the problem.
 """
 import math
 
-from reference.problems import size
+from .problems import size
 
 
 def split(flat, shapes):
@@ -50,7 +50,7 @@ def scheduled_hyperparameters(schedule, hp, groups, steps):
     momentum becomes SGD's momentum or Adam's beta1, as torch's schedulers set it.
     Rows come from the reference scheduler in float, as torch computes them.
     """
-    from reference import schedulers
+    from . import schedulers
 
     group_hp = [{**hp, **g["hp"]} for g in groups] if groups else [dict(hp)]
     start = [{"lr": h["lr"], "momentum": h["betas"][0] if "betas" in h else h.get("momentum", 0.0)} for h in group_hp]

@@ -92,8 +92,8 @@ class TorchOptimizerAdapter:
 def make_scheduler(optimizer, schedule):
     """torch's own scheduler for a reference scheduler name (checked on its own by
     `optgold check --reference <scheduler>`), driving the optimizer under test."""
-    from reference import schedulers
-    from suite.loading import load_impl
+    from optgold.reference import schedulers
+    from optgold.loading import load_impl
 
     return load_impl(schedulers.get(schedule["scheduler"]).TORCH)(optimizer, **schedule["hp"])
 

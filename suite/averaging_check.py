@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from golden.dtypes import UNIT_ROUNDOFF
-from golden.load import load_cases
-from reference import averaging
-from suite import compare
-from suite.adapters import DTYPES
-from suite.check import CaseResult, CheckReport
-from suite.tolerance import C
+from optgold.golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.load import load_cases
+from optgold.reference import averaging
+from optgold import compare
+from optgold.adapters import DTYPES
+from optgold.check import CaseResult, CheckReport
+from optgold.tolerance import C
 
 BUFFER_SIZE = 4
 

@@ -3,10 +3,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import reference
-from golden.load import load_cases
-from suite import compare, diagnose, runner, tolerance
-from suite.adapters import DTYPES, TorchOptimizerAdapter
+from optgold import reference
+from optgold.golden.load import load_cases
+from optgold import compare, diagnose, runner, tolerance
+from optgold.adapters import DTYPES, TorchOptimizerAdapter
 
 
 @dataclass

@@ -9,10 +9,10 @@ import sys
 
 from rich.console import Console
 
-import reference
-from golden import store
-from suite.commands import EXIT_USAGE, UsageError
-from suite.commands import bench, check, generate, history, listing
+from optgold import reference
+from optgold.golden import store
+from optgold.commands import EXIT_USAGE, UsageError
+from optgold.commands import bench, check, generate, history, listing
 
 COMMANDS = [check, generate, listing, bench, history]
 
@@ -27,7 +27,7 @@ def build_parser():
 
 
 def main(argv=None):
-    from suite.loading import ImplLoadError
+    from optgold.loading import ImplLoadError
 
     args = build_parser().parse_args(argv)
     command = next(c for c in COMMANDS if c.NAME == args.command)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import reference
-from reference import problems, trajectory
+from optgold import reference
+from optgold.reference import problems, trajectory
 
 
 @dataclass(frozen=True)

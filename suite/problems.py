@@ -5,7 +5,7 @@ checks that the two agree, so a wrong hand-derived gradient cannot hide.
 """
 import torch
 
-from reference import problems as ref
+from optgold.reference import problems as ref
 
 
 class TorchProblem:

@@ -36,7 +36,7 @@ class GoldenCheck:
 
     @property
     def result(self):
-        from suite.check import check_case
+        from optgold.check import check_case
 
         if self._result is None:
             self._result, _ = check_case(self.factory, self.case, self.mode, **self.options)
@@ -60,7 +60,7 @@ class CifarCheck(GoldenCheck):
 
     @property
     def result(self):
-        from suite.cifar.replay import run_case
+        from optgold.cifar.replay import run_case
 
         if self._result is None:
             self._result = run_case(self.factory, self.case, self.data, **self.options)
@@ -68,8 +68,8 @@ class CifarCheck(GoldenCheck):
 
 
 def _cifar_checks(factory, ref_name, golden_dir, cifar_dir, options):
-    from golden.cifar import data as cifar_data
-    from golden.cifar import load
+    from optgold.golden.cifar import data as cifar_data
+    from optgold.golden.cifar import load
 
     data = cifar_data.load(cifar_dir)
     cases = load.load_cases(ref_name, load.golden_dir(golden_dir, data.name), data)
@@ -83,8 +83,8 @@ def pytest_generate_tests(metafunc):
         return
     if marker is None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid} takes optgold_case but has no @pytest.mark.optgold")
-    from golden.load import load_cases
-    from suite.loading import load_impl
+    from optgold.golden.load import load_cases
+    from optgold.loading import load_impl
 
     kwargs = dict(marker.kwargs)
     impl, ref_name = kwargs.pop("impl"), kwargs.pop("reference")

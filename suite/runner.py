@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from suite.problems import TorchProblem
+from optgold.problems import TorchProblem
 
 MODES = ("free", "replay")
 

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden.schedules import OPTIMIZERS, load_cases
-from reference import schedulers
-from reference.schedulers import functions
-from suite.check import CaseResult, CheckReport
-from suite.diagnose import Diagnosis
+from optgold.golden.schedules import OPTIMIZERS, load_cases
+from optgold.reference import schedulers
+from optgold.reference.schedulers import functions
+from optgold.check import CaseResult, CheckReport
+from optgold.diagnose import Diagnosis
 
 MODE = "schedule"
 UNIT_ROUNDOFF = 2.0 ** -53  # Python floats, whatever the parameters' dtype
@@ -133,7 +133,7 @@ class ScheduleRun:
 
 def run(factory, case, dtype="float64", impl_args=None, timeout=60.0, device="cpu"):
     """Construct and step the implementation along the case; never raises for its own errors."""
-    from suite.runner import CaseTimeout, time_limit
+    from optgold.runner import CaseTimeout, time_limit
 
     module = schedulers.get(case.reference)
     quantities = tuple(case.quantities)
@@ -212,7 +212,7 @@ def judge(case, observed):
 
 def _golden_case_view(case):
     """The golden case as golden.schedules.run_reference takes it."""
-    from golden.schedules import ScheduleCase
+    from optgold.golden.schedules import ScheduleCase
 
     metrics = None if case.metrics is None else tuple(float(m) for m in case.metrics)
     return ScheduleCase(case.id, case.reference, case.steps, case.hp, case.optimizer, metrics)
@@ -225,7 +225,7 @@ GROUP_0_FOR_ALL = ("group_0_for_all", "known bug: every param group follows grou
 
 def _candidates(case):
     """(name, {quantity: rows}) for every named variant of the reference, and group 0 for all."""
-    from golden.schedules import run_reference
+    from optgold.golden.schedules import run_reference
 
     view = _golden_case_view(case)
     for variant in schedulers.get(case.reference).VARIANTS:
@@ -305,7 +305,7 @@ def check_scheduler(factory, ref_name, impl="", dtype="float64", impl_args=None,
 
 def reference_rows(case):
     """The float64 rows of the case's reference, recomputed (for tests and calibration)."""
-    from golden.schedules import run_reference
+    from optgold.golden.schedules import run_reference
 
     return {q: np.array(r) for q, r in run_reference(_golden_case_view(case)).items()}
 

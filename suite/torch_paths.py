@@ -1,7 +1,7 @@
 """torch's implementations of a reference, and which of their paths (forloop, foreach, fused) exist."""
 import torch
 
-from suite.loading import load_impl
+from optgold.loading import load_impl
 
 PATH_ARGS = {"forloop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
 

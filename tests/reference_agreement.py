@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from reference import trajectory
+from optgold.reference import trajectory
 
 SHAPES = [(3, 4), (5,), (2, 1, 3)]
 # one element: zero, or a float of magnitude 1e-100 .. 1e3 (no subnormal squares)

@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from reference import averaging
-from suite.averaging_check import check_averaging
+from optgold.reference import averaging
+from optgold.averaging_check import check_averaging
 
 
 class SwaCountOffByOne(AveragedModel):

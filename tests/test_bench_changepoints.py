@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from suite.bench import changepoints
+from optgold.bench import changepoints
 
 
 def series(rng, levels, noise=0.02):

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from suite.cli import main
+from optgold.cli import main
 
 TINY = ["--workload", "tiny", "--pairs", "6", "--warmup", "1", "--self-check", "100"]
 

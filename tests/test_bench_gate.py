@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from suite.bench import gate, selfcheck
+from optgold.bench import gate, selfcheck
 
 
 def paired_log_ratios(rng, slowdown, pairs=60, noise=0.03):
@@ -102,7 +102,7 @@ def test_a_lenient_confirming_rerun_raises_power_and_keeps_false_alarms_rare():
 
 
 def test_gate_run_fails_only_on_what_the_rerun_confirms():
-    from suite.bench.gaterun import GateRun
+    from optgold.bench.gaterun import GateRun
 
     def verdict(name, failed):
         return gate.Verdict(name, 60, 1.1, 1.0, 1.2, 0.001, 0.002, failed, True, failed)

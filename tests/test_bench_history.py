@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from suite.bench import store
-from suite.cli import main
+from optgold.bench import store
+from optgold.cli import main
 
 MACHINE = {"node": "ci-1", "cpu": {"brand_raw": "Test CPU"},
            "optgold": {"torch": "2.13.0+cpu", "threads": 2, "device": "cpu", "model": "Test CPU",

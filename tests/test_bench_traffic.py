@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-import reference
-from suite.bench import bandwidth, memory, traffic
-from suite.bench.workload import StepBench, hyperparameters
-from suite.loading import load_impl
+from optgold import reference
+from optgold.bench import bandwidth, memory, traffic
+from optgold.bench.workload import StepBench, hyperparameters
+from optgold.loading import load_impl
 
 
 def bytes_for(ref_name, dtype="float32", **overrides):

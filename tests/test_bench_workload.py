@@ -1,8 +1,8 @@
 """StepBench: fresh state before every step, memory shared between the sides of a comparison, the slowed wrapper."""
 import torch
 
-from suite.bench.slowed import optimizer as slowed_optimizer
-from suite.bench.workload import StepBench
+from optgold.bench.slowed import optimizer as slowed_optimizer
+from optgold.bench.workload import StepBench
 
 
 def stepped_params(bench):

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from golden.cifar import binary
-from golden.cifar.binary import CifarDataError, read_batch, read_directory
-from suite.cli import main
+from optgold.golden.cifar import binary
+from optgold.golden.cifar.binary import CifarDataError, read_batch, read_directory
+from optgold.cli import main
 
 
 def images_and_labels(count, seed):

@@ -3,7 +3,7 @@ shortened one, and Adam's bug mutants that matter on a network fail, naming the 
 import pytest
 import torch
 
-from suite.cifar.check import check
+from optgold.cifar.check import check
 from tests.mutants import adam_mutants, adamw_mutants, rmsprop_mutants, sgd_mutants
 
 # Adam's catalogued mutants whose bug a training run of this network exercises. Left out:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from golden import store
-from golden.cifar import binary, generate, load, synthetic
-from golden.cifar import data as cifar_data
-from golden.cifar.grid import COSINE, GRID, _case
-from suite.cifar.check import check
-from suite.cli import main
+from optgold.golden import store
+from optgold.golden.cifar import binary, generate, load, synthetic
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar.grid import COSINE, GRID, _case
+from optgold.cifar.check import check
+from optgold.cli import main
 from tests.mutants import adam_mutants
 
 TINY = dict(steps=4, batch_size=4, eval_size=40)

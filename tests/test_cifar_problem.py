@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from golden.cifar import data as cifar_data
-from golden.cifar import fingerprint, model, schedule, synthetic
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import fingerprint, model, schedule, synthetic
 
 
 def test_the_network_is_the_tutorial_one():

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-import reference
-from golden.cifar.grid import GRID
-from golden.cifar.lanes import Lanes, _elementwise_builtins, _own_arrays
-from golden.dtypes import UNIT_ROUNDOFF
-from suite.cifar.running_error import Bounded, ErrorLanes, unit
+from optgold import reference
+from optgold.golden.cifar.grid import GRID
+from optgold.golden.cifar.lanes import Lanes, _own_arrays
+from optgold.golden.dtypes import UNIT_ROUNDOFF
+from optgold.cifar.running_error import Bounded, ErrorLanes, unit
 
 U32 = UNIT_ROUNDOFF["float32"]
 CASES = [(name, case.hp) for name in GRID for case in GRID[name]]
@@ -16,12 +16,11 @@ def _float32_run(optimizer, tensors, grads, hp):
     """The reference formulas computed in float32 (numpy keeps float32 with Python-float hyperparameters)."""
     params = [t.astype(np.float32) for t in tensors]
     states = [_own_arrays(optimizer.init_state(1, hp, np.zeros(t.shape, np.float32))) for t in tensors]
-    with _elementwise_builtins():  # AMSGrad's max, elementwise
-        for step_grads in grads:
-            for k, (g, state) in enumerate(zip(step_grads, states)):
-                lane = [params[k]]
-                optimizer.step(lane, [g.astype(np.float32)], state, **hp)
-                params[k] = lane[0]
+    for step_grads in grads:
+        for k, (g, state) in enumerate(zip(step_grads, states)):
+            lane = [params[k]]
+            optimizer.step(lane, [g.astype(np.float32)], state, **hp)
+            params[k] = lane[0]
     return params, states
 
 

@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from golden import store
-from suite.cli import main
+from optgold.golden import store
+from optgold.cli import main
 
 BUGGY_SGD = textwrap.dedent("""
     import torch
@@ -126,6 +126,6 @@ def test_console_script_is_installed_and_exits_2_on_unknown_reference():
 
 
 def test_module_entry_point_runs_a_check():
-    proc = subprocess.run([sys.executable, "-m", "suite.cli", "check", "torch.optim:AdamW", "--reference", "adamw",
+    proc = subprocess.run([sys.executable, "-m", "optgold.cli", "check", "torch.optim:AdamW", "--reference", "adamw",
                            "--mode", "replay", "--dtype", "float32"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from golden import generate, load, store
+from optgold.golden import generate, load, store
 
 PACKAGED = store.PACKAGED_DIR
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-import reference
-from suite.check import check
+from optgold import reference
+from optgold.check import check
 from tests.mutants import CORRECT, MUTANTS
 
 BY_NAME = pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])

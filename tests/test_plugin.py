@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from golden.load import load_cases
+from optgold.golden.load import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from reference import problems, trajectory
-from suite.problems import TorchProblem
+from optgold.reference import problems, trajectory
+from optgold.problems import TorchProblem
 
 CASES = [(name, negate) for name in problems.PROBLEMS for negate in (False, True)]
 IDS = [f"{name}{'-negated' if negate else ''}" for name, negate in CASES]

@@ -15,8 +15,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden.grid.adadelta import CASES
-from reference import adadelta, problems, trajectory
+from optgold.golden.grid.adadelta import CASES
+from optgold.reference import adadelta, problems, trajectory
 from tests.reference_agreement import assert_matches, seeded_run
 
 RTOL = 1e-12

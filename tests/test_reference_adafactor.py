@@ -17,7 +17,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import adafactor, problems, trajectory
+from optgold.reference import adafactor, problems, trajectory
 
 SHAPES = [(3, 4), (5,), (2, 3, 4)]
 RTOL = 1e-12

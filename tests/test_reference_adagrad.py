@@ -14,7 +14,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import adagrad, problems, trajectory
+from optgold.reference import adagrad, problems, trajectory
 from tests.reference_agreement import assert_matches, log_uniform, runs
 
 RTOL, DRIFT_FACTOR = 1e-12, 32

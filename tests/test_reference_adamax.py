@@ -15,7 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import adamax, problems, trajectory
+from optgold.reference import adamax, problems, trajectory
 from tests.reference_agreement import assert_matches, log_uniform, runs
 
 RTOL, DRIFT_FACTOR = 1e-12, 32

@@ -18,8 +18,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden.grid.asgd import CASES
-from reference import asgd, problems, trajectory
+from optgold.golden.grid.asgd import CASES
+from optgold.reference import asgd, problems, trajectory
 from tests.reference_agreement import SHAPES, assert_matches, run_reference, run_torch, seeded_run
 
 RTOL = 1e-12

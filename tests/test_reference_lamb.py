@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import lamb
+from optgold.reference import lamb
 from tests.mutants.lamb_mutants import Lamb
 from tests.reference_agreement import SHAPES, assert_matches, element, run_reference, seeded_run
 

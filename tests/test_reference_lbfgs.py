@@ -25,8 +25,8 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from golden.grid.lbfgs import CASES
-from reference import lbfgs, problems, trajectory
+from optgold.golden.grid.lbfgs import CASES
+from optgold.reference import lbfgs, problems, trajectory
 
 SHAPES = [(3, 4), (5,)]
 N = sum(math.prod(s) for s in SHAPES)

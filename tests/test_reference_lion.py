@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import lion
+from optgold.reference import lion
 from tests.mutants.lion_mutants import Lion
 from tests.reference_agreement import SHAPES, assert_matches, run_reference, runs
 

@@ -8,8 +8,8 @@ constant lr (SGD nesterov_lr_in_velocity), which matches in params and differs i
 import mpmath
 import pytest
 
-import reference
-from reference import arith, problems, sgd, trajectory
+from optgold import reference
+from optgold.reference import arith, problems, sgd, trajectory
 
 DIGITS = 50
 PROBLEM = "quadratic_rotated_10d"

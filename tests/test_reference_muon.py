@@ -21,7 +21,7 @@ import torch.optim._muon as torch_muon
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import muon, problems, trajectory
+from optgold.reference import muon, problems, trajectory
 
 SHAPES = [(3, 4), (5, 2), (4, 4)]
 RTOL = 1e-12

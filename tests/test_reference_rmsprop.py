@@ -31,8 +31,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden.grid.rmsprop import CASES
-from reference import problems, rmsprop, trajectory
+from optgold.golden.grid.rmsprop import CASES
+from optgold.reference import problems, rmsprop, trajectory
 from tests.reference_agreement import SHAPES, assert_matches, seeded_run
 
 RTOL = 1e-12

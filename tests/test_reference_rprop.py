@@ -14,10 +14,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden.grid.rprop import CASES
-from golden.load import load_cases
-from reference import problems, rprop, trajectory
-from suite import tolerance
+from optgold.golden.grid.rprop import CASES
+from optgold.golden.load import load_cases
+from optgold.reference import problems, rprop, trajectory
+from optgold import tolerance
 from tests.reference_agreement import SHAPES, assert_matches
 
 RTOL = 1e-12

@@ -15,8 +15,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import problems, sparse_adam, trajectory
-from suite.adapters import sparse_with_repeats
+from optgold.reference import problems, sparse_adam, trajectory
+from optgold.adapters import sparse_with_repeats
 
 SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL = 1e-12

@@ -53,7 +53,7 @@ def _imports(path):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            yield "." if node.level else node.module
+            yield "reference" if node.level else node.module  # relative: the package itself
         elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in (
                 "__import__", "import_module"):
             yield "reference" if _is_own_submodule(node) else "<dynamic import>"
@@ -70,9 +70,18 @@ def test_reference_sources_import_only_stdlib():
     bad = {}
     for path in sorted((ROOT / "reference").rglob("*.py")):
         top = {name.split(".")[0] for name in _imports(path)}
-        if top - ALLOWED - {"."}:
-            bad[path.name] = sorted(top - ALLOWED - {"."})
+        if top - ALLOWED:
+            bad[path.name] = sorted(top - ALLOWED)
     assert not bad, f"non-stdlib imports in reference/: {bad}"
+
+
+def test_reference_imports_itself_relatively():
+    """reference/ is optgold.reference when installed and reference in the repository: only relative
+    imports name it the same way in both."""
+    own = {p.name for p in (ROOT / "reference").rglob("*.py")
+           if any(isinstance(n, ast.ImportFrom) and not n.level and n.module.split(".")[0] in ("reference", "optgold")
+                  for n in ast.walk(ast.parse(p.read_text())))}
+    assert not own, f"absolute imports of the package in: {sorted(own)}"
 
 
 def test_static_scan_flags_a_third_party_import(tmp_path):

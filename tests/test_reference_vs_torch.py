@@ -32,7 +32,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import adam, adamw, sgd
+from optgold.reference import adam, adamw, sgd
 
 SHAPES = [(3, 4), (5,), (2, 1, 3)]
 RTOL, ATOL = 1e-12, 1e-300

@@ -3,8 +3,8 @@ import math
 
 import torch
 
-from golden.load import load_cases
-from suite.check import check, check_case
+from optgold.golden.load import load_cases
+from optgold.check import check, check_case
 
 
 class RaisesAtStep3(torch.optim.SGD):

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-import reference
-from golden.schedules import GRID, load_cases
-from reference import schedulers
-from suite import report, schedule_check
-from suite.schedule_check import check_scheduler, torch_class
+from optgold import reference
+from optgold.golden.schedules import GRID, load_cases
+from optgold.reference import schedulers
+from optgold import report, schedule_check
+from optgold.schedule_check import check_scheduler, torch_class
 
 NAMES = sorted(schedulers.SCHEDULERS)
 # torch schedulers with a closed form (_get_closed_form_lr), which step(epoch) uses
@@ -195,7 +195,7 @@ def test_bound_grows_with_steps_and_scale():
 
 
 def test_optgold_list_shows_schedulers(capsys):
-    from suite.cli import main
+    from optgold.cli import main
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from golden import generate, schedules, store
-from golden.schedules import FILE, GRID, load_cases
+from optgold.golden import generate, schedules, store
+from optgold.golden.schedules import FILE, GRID, load_cases
 
 
 def test_stored_scheduler_goldens_are_reproduced_byte_for_byte():

@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from reference import schedulers
-from suite.schedule_check import check_scheduler, torch_class
+from optgold.reference import schedulers
+from optgold.schedule_check import check_scheduler, torch_class
 from tests.scheduler_mutants import MUTANTS
 
 BY_NAME = pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])

@@ -15,11 +15,11 @@ import mpmath
 import numpy as np
 import pytest
 
-from golden import schedules
-from golden.schedules import GRID, load_cases, reference_groups, run_reference
-from reference import schedulers
-from reference.schedulers import _common, functions
-from suite import schedule_check
+from optgold.golden import schedules
+from optgold.golden.schedules import GRID, load_cases, reference_groups, run_reference
+from optgold.reference import schedulers
+from optgold.reference.schedulers import _common, functions
+from optgold import schedule_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "reference" / "schedulers").glob("*.py"))

@@ -1,9 +1,9 @@
 """Every torch path that exists passes the default grid, in float64 and float32."""
 import pytest
 
-import reference
-from suite.check import check
-from suite.torch_paths import available_paths, torch_class
+from optgold import reference
+from optgold.check import check
+from optgold.torch_paths import available_paths, torch_class
 
 CLASSES = {name: torch_class(module) for name, module in reference.OPTIMIZERS.items()}
 # torch paths that do not compute their documented algorithm in the parameters' precision, measured:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.cifar import binary, synthetic
+from optgold.golden.cifar import binary, synthetic
 
 ENV = "OPTGOLD_CIFAR_DIR"
 CIFAR10 = "cifar10"

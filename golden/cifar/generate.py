@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import reference
-from golden import store
-from golden.cifar import data as cifar_data
-from golden.cifar import fingerprint, model, reproduce, schedule
-from golden.cifar.grid import GRID
-from golden.cifar.lanes import Lanes
+from optgold import reference
+from optgold.golden import store
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import fingerprint, model, reproduce, schedule
+from optgold.golden.cifar.grid import GRID
+from optgold.golden.cifar.lanes import Lanes
 
 GENERATOR_VERSION = "cifar-2"
 PERTURBATION_SEED = 3
@@ -117,7 +117,7 @@ def check(directory, data, grid=None, progress=None):
     Byte for byte on the machine that wrote the goldens; elsewhere, every fingerprint and
     final parameter within the float64 reproduction bound (golden/cifar/reproduce.py).
     """
-    from golden.cifar.load import load_cases
+    from optgold.golden.cifar.load import load_cases
 
     stored = store.read_manifest(directory)
     problems, exact = {}, True

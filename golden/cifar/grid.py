@@ -12,7 +12,7 @@ reference's plain-Python update of 145,578 parameters is what bounds the count.
 """
 from dataclasses import dataclass, field
 
-import reference
+from optgold import reference
 
 STEPS = 300
 BATCH_SIZE = 16

@@ -8,32 +8,10 @@ result is bitwise the one the element loop gives (tests/test_cifar_lanes.py prov
 it for every reference and variant). A CIFAR check uses this to walk the golden
 trajectory at numpy speed, and the stored fingerprints certify that it does.
 
-Python's ``max`` and ``min`` cannot compare arrays, so while a formula runs they are
-bound to numpy's elementwise forms in the reference modules (AMSGrad's running max).
+max and min are the references' ``arith.maximum`` and ``minimum``, which numpy
+arrays take elementwise (AMSGrad's running max).
 """
-import sys
-from contextlib import contextmanager
-
 import numpy as np
-
-_ELEMENTWISE = {"max": np.maximum, "min": np.minimum}
-
-
-@contextmanager
-def _elementwise_builtins(functions=None):
-    functions = functions or _ELEMENTWISE
-    modules = [m for name, m in list(sys.modules.items()) if name.startswith("reference.") and m is not None]
-    saved = [(m, name, m.__dict__.get(name)) for m in modules for name in functions]
-    for m in modules:
-        m.__dict__.update(functions)
-    try:
-        yield
-    finally:
-        for m, name, value in saved:
-            if value is None:
-                m.__dict__.pop(name, None)
-            else:
-                m.__dict__[name] = value
 
 
 def _own_arrays(state):
@@ -51,11 +29,10 @@ class Lanes:
         self.states = [_own_arrays(optimizer.init_state(1, hp, np.zeros(t.shape))) for t in self.tensors]
 
     def step(self, grads, hp):
-        with _elementwise_builtins():
-            for k, (grad, state) in enumerate(zip(grads, self.states)):
-                lane = [self.tensors[k]]
-                self.optimizer.step(lane, [np.array(grad, dtype=np.float64)], state, variant=self.variant, **hp)
-                self.tensors[k] = np.broadcast_to(lane[0], self.tensors[k].shape).astype(np.float64)
+        for k, (grad, state) in enumerate(zip(grads, self.states)):
+            lane = [self.tensors[k]]
+            self.optimizer.step(lane, [np.array(grad, dtype=np.float64)], state, variant=self.variant, **hp)
+            self.tensors[k] = np.broadcast_to(lane[0], self.tensors[k].shape).astype(np.float64)
 
     def flat_params(self):
         return np.concatenate([t.reshape(-1) for t in self.tensors])

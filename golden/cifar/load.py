@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-import reference
-from golden import store
-from golden.cifar import data as cifar_data
-from golden.cifar import fingerprint, model
+from optgold import reference
+from optgold.golden import store
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import fingerprint, model
 
 
 @dataclass(frozen=True, eq=False)

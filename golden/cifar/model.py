@@ -53,7 +53,7 @@ def loss_and_gradient(params, images, labels):
 def evaluate(params, images, labels, chunk=500):
     """(mean cross-entropy, accuracy) on uint8 ``images``. In float32: an argmax is not a judged
     quantity, and evaluating the golden and the implementation the same way keeps them comparable."""
-    from golden.cifar.data import to_input
+    from optgold.golden.cifar.data import to_input
 
     weights = [torch.tensor(np.asarray(p), dtype=torch.float32) for p in params]
     total_loss, correct = 0.0, 0

@@ -10,7 +10,7 @@ another network, or a broken formula path, never rounding.
 """
 import numpy as np
 
-from golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.dtypes import UNIT_ROUNDOFF
 
 SAFETY = 8.0  # the same margin as suite.tolerance.C: both models are estimates, calibrated the same way
 U64 = UNIT_ROUNDOFF["float64"]

@@ -8,11 +8,11 @@ them is not the golden, and raises GoldenError instead of judging anything.
 """
 import numpy as np
 
-import reference
-from golden import store
-from golden.cifar import data as cifar_data
-from golden.cifar import fingerprint, model, reproduce
-from golden.cifar.lanes import Lanes
+from optgold import reference
+from optgold.golden import store
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import fingerprint, model, reproduce
+from optgold.golden.cifar.lanes import Lanes
 
 
 class GoldenWalk:

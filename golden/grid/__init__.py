@@ -11,7 +11,7 @@ One module per reference (``golden/grid/<reference>.py``) defines CASES.
 import importlib
 import pkgutil
 
-from golden.grid.case import Case, cases  # noqa: F401  (re-exported for grid modules)
+from optgold.golden.grid.case import Case, cases  # noqa: F401  (re-exported for grid modules)
 
 
 def _discover():

@@ -6,7 +6,7 @@ matter throughout. lr != 1 (0.3, 0.5) separates torch from the paper's accumulat
 the applied step; rho away from 0.9 and weight decay of 0.05 .. 0.5 (with maximize)
 excite the remaining terms.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("adadelta", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict()),

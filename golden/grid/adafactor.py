@@ -7,7 +7,7 @@ where every tensor is factored (a state is compared where every tensor has it). 
 to zero so that eps1 (both clamps) and eps2 bite; deep's eps2 = 0.4 exceeds RMS(p) late;
 d = 1 clips in most cases, d = 1.2 and 2 less often; maximize with weight decay runs on -f.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("adafactor", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict()),

@@ -5,7 +5,7 @@ to halve lr within the run; initial_accumulator_value comparable to the g^2 of t
 quadratic's many small-eigenvalue directions; weight decay up to 0.5; maximize with
 weight decay.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("adagrad", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=0.1)),

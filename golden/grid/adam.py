@@ -1,5 +1,5 @@
 """The adam cases."""
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("adam", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01)),

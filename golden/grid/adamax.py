@@ -4,7 +4,7 @@ eps of 1e-2 and more where |g| gets small (u_t never falls below eps, and a Kera
 eps after the max shows), beta2 of 0.9 so that u_t forgets its maximum, weight decay up
 to 0.5, maximize with weight decay.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("adamax", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01)),

@@ -1,5 +1,5 @@
 """The adamw cases."""
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("adamw", [
     ("decay_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01, weight_decay=0.1)),

@@ -5,7 +5,7 @@ ASGD's eta only decays where lambd * lr * t reaches order one, so lambd is large
 t0 of 20 .. 150 starts the averaging within the run (torch's default 1e6 never does),
 so mu and ax are compared while they average; ax depends on t0 and nothing else does.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("asgd", [
     ("average_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, lambd=5.0, t0=50.0)),

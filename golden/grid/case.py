@@ -1,7 +1,7 @@
 """A golden case: problem, hyperparameters, steps; and the helper that fills in defaults."""
 from dataclasses import dataclass, field
 
-import reference
+from optgold import reference
 
 
 @dataclass(frozen=True)

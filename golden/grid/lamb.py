@@ -13,7 +13,7 @@ LAMB on rosenbrock_2d with small betas is chaotic: with betas (0.5, 0.9) the cor
 used 0.53 of its float64 free-run bound, and with (0.5, 0.99) its exp_avg left the free-run
 state bound at step 274 (a false alarm), so the betas case runs on the rotated quadratic.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("lamb", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01)),

@@ -33,7 +33,7 @@ that the 50-digit certificate moved too); short first trials (lr 0.01 to 0.05), 
 extrapolations fit cubics where d1^2 - g1 g2 is within float32 rounding of 0; and
 tolerance_change on quadratic_deep_100d, which stalls.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("lbfgs", [
     ("fixed_rotated", "quadratic_rotated_10d", 10, dict(lr=0.5, max_iter=4, history_size=5)),

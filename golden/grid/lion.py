@@ -13,7 +13,7 @@ random error of up to 4 ulps at every step flipped no sign in 20 seeds on any ca
 the free-run drift profiles (which would jump by lr at a flip) let every case be judged
 to its last step in float32.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("lion", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01)),

@@ -6,7 +6,7 @@ buffer's scale reach the parameters. adjust_lr_fn takes all three values (None a
 "original" are the same rule); non-default Newton-Schulz coefficients (the quintic that
 converges to orthogonal) and step counts; momentum 0, and Nesterov off.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("muon", [
     ("default", "quadratic_matrices", 200, dict(lr=0.01)),

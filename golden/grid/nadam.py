@@ -4,7 +4,7 @@ momentum_decay large enough (0.02 to 0.1) that the schedule mu_t sweeps from bet
 towards beta1 within the run, eps of 1e-3 where sqrt(v_hat) gets small, weight decay
 coupled and decoupled, maximize with each kind of decay.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("nadam", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=0.01)),

@@ -5,7 +5,7 @@ lr small enough that the five warm-up steps of SGD with momentum stay stable; be
 0.9 and 0.99 so the rectification factor r_t moves within the run; eps of 1e-3 where
 sqrt(v) gets small; weight decay coupled and decoupled; maximize with each kind of decay.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("radam", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3)),

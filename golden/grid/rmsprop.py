@@ -6,7 +6,7 @@ within 1e-5 of torch's). Weight decay of 0.5 .. 5 is large enough next to those
 gradients to move v. Centered runs once with and once without momentum, alpha away
 from 0.99 twice, maximize with decay and momentum.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("rmsprop", [
     ("default_rotated", "quadratic_rotated_10d", 200, dict()),

@@ -16,7 +16,7 @@ iterates on a coarse lattice and their gradients away from zero; quadratic_deep_
 left out because its mixed spectrum brings gradient elements within that allowance of
 zero by step 19 whatever the step sizes.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("rprop", [
     ("clamps_rosenbrock", "rosenbrock_2d", 300, dict(lr=0.01, step_sizes=(5e-3, 0.05))),

@@ -1,5 +1,5 @@
 """The sgd cases."""
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("sgd", [
     ("plain_isotropic", "quadratic_isotropic_2d", 100, dict(lr=0.05)),

@@ -5,7 +5,7 @@ and v), the per-tensor step count used by rows seen late, and the repeated indic
 that need coalescing all matter. eps of 1e-2 and more where sqrt(v) shrinks; a low
 beta2 and a high one (bias correction over the whole run); maximize runs on -f.
 """
-from golden.grid.case import cases
+from optgold.golden.grid.case import cases
 
 CASES = cases("sparse_adam", [
     ("default", "quadratic_tables_sparse", 200, dict(lr=0.01)),

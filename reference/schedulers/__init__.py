@@ -17,11 +17,11 @@ One module per torch scheduler, named in snake_case after its class. Each define
 Callables (LambdaLR's lr_lambda, CyclicLR's scale_fn) are named in ``functions``; sub-scheduler
 specs (ChainedScheduler, SequentialLR) are {"scheduler": name, "hp": {...}}.
 """
-import reference
-from reference.schedulers import (chained_scheduler, constant_lr, cosine_annealing_lr, cosine_annealing_warm_restarts,
-                                  cyclic_lr, exponential_lr, functions, lambda_lr, linear_lr, multi_step_lr,
-                                  multiplicative_lr, one_cycle_lr, polynomial_lr, reduce_lr_on_plateau, sequential_lr,
-                                  step_lr, swalr)
+from .. import UnknownReference
+from . import (chained_scheduler, constant_lr, cosine_annealing_lr, cosine_annealing_warm_restarts,
+                cyclic_lr, exponential_lr, functions, lambda_lr, linear_lr, multi_step_lr,
+                multiplicative_lr, one_cycle_lr, polynomial_lr, reduce_lr_on_plateau, sequential_lr,
+                step_lr, swalr)
 
 SCHEDULERS = {module.__name__.rsplit(".", 1)[1]: module for module in (
     lambda_lr, multiplicative_lr, step_lr, multi_step_lr, constant_lr, linear_lr, exponential_lr, polynomial_lr,
@@ -29,8 +29,8 @@ SCHEDULERS = {module.__name__.rsplit(".", 1)[1]: module for module in (
     cosine_annealing_warm_restarts, swalr)}
 
 
-class UnknownScheduler(reference.UnknownReference):
-    """An unknown scheduler name (a reference.UnknownReference, so the command line treats it alike)."""
+class UnknownScheduler(UnknownReference):
+    """An unknown scheduler name (an UnknownReference, so the command line treats it alike)."""
 
     def __str__(self):
         return f"unknown scheduler reference {self.args[0]!r}; known: {', '.join(sorted(SCHEDULERS))}"

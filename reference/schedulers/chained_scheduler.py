@@ -13,7 +13,7 @@ last one would win, which is what stepping the subs with step(epoch) did before 
 a scheduler written as a ``get_lr`` (lambda_lr, multiplicative_lr, step_lr, multi_step_lr,
 constant_lr, linear_lr, exponential_lr, polynomial_lr, cosine_annealing_lr).
 """
-from reference.schedulers._common import convert
+from ._common import convert
 
 TORCH = "torch.optim.lr_scheduler:ChainedScheduler"
 DEFAULTS = dict(schedulers=None)
@@ -32,7 +32,7 @@ EQUIVALENT = ()
 
 def sub_schedulers(specs, num):
     """[(module, hp)] with every hyperparameter filled in from the module's defaults."""
-    from reference import schedulers
+    from .. import schedulers
 
     out = []
     for spec in specs:

@@ -10,7 +10,7 @@ Closed form: base_lr * (factor + (t >= total_iters) * (1 - factor)); equal up to
 for total_iters >= 1. (With total_iters = 0 they differ: the chainable form never restores,
 since t == 0 is the initial step; the grid leaves that corner out.)
 """
-from reference.schedulers._common import run_chainable
+from ._common import run_chainable
 
 TORCH = "torch.optim.lr_scheduler:ConstantLR"
 DEFAULTS = dict(factor=1.0 / 3, total_iters=5)

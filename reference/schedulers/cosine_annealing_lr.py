@@ -14,7 +14,7 @@ eta_min + (base_lr - eta_min) * (1 + cos(pi t / T_max)) / 2; equal up to roundin
 also has a branch for a scheduler resumed with last_epoch > 0 on its first step; a fresh
 scheduler never takes it.)
 """
-from reference.schedulers._common import cos, pi, run_chainable
+from ._common import cos, pi, run_chainable
 
 TORCH = "torch.optim.lr_scheduler:CosineAnnealingLR"
 DEFAULTS = dict(T_max=None, eta_min=0.0)

@@ -11,7 +11,7 @@ Not chainable: every lr is computed from base_lr. (torch's step(epoch) path find
 period with a float logarithm, int(log(epoch / T_0 * (T_mult - 1) + 1, T_mult)), which can
 land one period short at exact powers; the grid's stepping does not use it.)
 """
-from reference.schedulers._common import convert, cos, pi
+from ._common import convert, cos, pi
 
 TORCH = "torch.optim.lr_scheduler:CosineAnnealingWarmRestarts"
 DEFAULTS = dict(T_0=None, T_mult=1, eta_min=0.0)

@@ -19,8 +19,8 @@ scale_mode (triangular, triangular2: cycle; exp_range: iterations) whatever is p
 """
 import math
 
-from reference.schedulers import functions
-from reference.schedulers._common import call, convert, per_group
+from . import functions
+from ._common import call, convert, per_group
 
 TORCH = "torch.optim.lr_scheduler:CyclicLR"
 DEFAULTS = dict(base_lr=None, max_lr=None, step_size_up=2000, step_size_down=None, mode="triangular",

@@ -4,7 +4,7 @@ torch steps the chainable form: lr_0 = base_lr (the initial step leaves it), lr_
 * gamma. Closed form: base_lr * gamma ** t; equal up to rounding (t multiplications against
 one power).
 """
-from reference.schedulers._common import run_chainable
+from ._common import run_chainable
 
 TORCH = "torch.optim.lr_scheduler:ExponentialLR"
 DEFAULTS = dict(gamma=None)

@@ -5,8 +5,8 @@
 ``lr_lambda`` is one function for every group or a list with one per group; it is named
 in reference.schedulers.functions. LambdaLR has no chainable form: every step is closed.
 """
-from reference.schedulers import functions
-from reference.schedulers._common import call, per_group, run_chainable
+from . import functions
+from ._common import call, per_group, run_chainable
 
 TORCH = "torch.optim.lr_scheduler:LambdaLR"
 DEFAULTS = dict(lr_lambda=None)

@@ -11,7 +11,7 @@ torch steps the chainable form:
 Closed form: base_lr * (start + (end - start) * min(total_iters, t) / total_iters); equal up
 to rounding.
 """
-from reference.schedulers._common import run_chainable
+from ._common import run_chainable
 
 TORCH = "torch.optim.lr_scheduler:LinearLR"
 DEFAULTS = dict(start_factor=1.0 / 3, end_factor=1.0, total_iters=5)

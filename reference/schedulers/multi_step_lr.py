@@ -11,7 +11,7 @@ Closed form: base_lr * gamma ** bisect_right(sorted(milestones), t); equal up to
 from bisect import bisect_left, bisect_right
 from collections import Counter
 
-from reference.schedulers._common import run_chainable
+from ._common import run_chainable
 
 TORCH = "torch.optim.lr_scheduler:MultiStepLR"
 DEFAULTS = dict(milestones=None, gamma=0.1)

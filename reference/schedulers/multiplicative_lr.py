@@ -8,8 +8,8 @@ is the same up to rounding. At a SequentialLR milestone torch restarts it with
 ``_update_lr(0)``, which (no closed form) runs the chainable step at epoch 0:
 lr * lr_lambda(0).
 """
-from reference.schedulers import functions
-from reference.schedulers._common import call, per_group, run_chainable
+from . import functions
+from ._common import call, per_group, run_chainable
 
 TORCH = "torch.optim.lr_scheduler:MultiplicativeLR"
 DEFAULTS = dict(lr_lambda=None)

@@ -20,7 +20,7 @@ past it), pct = (t - phase start) / (phase end - phase start), and
 torch lets t reach total_steps (one step past the last phase's end: pct > 1 extrapolates)
 and raises beyond it.
 """
-from reference.schedulers._common import convert, cos, per_group, pi
+from ._common import convert, cos, per_group, pi
 
 TORCH = "torch.optim.lr_scheduler:OneCycleLR"
 DEFAULTS = dict(max_lr=None, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,

@@ -9,7 +9,7 @@ torch steps the chainable form:
 
 Closed form: base_lr * (1 - min(total_iters, t) / total_iters) ** power; equal up to rounding.
 """
-from reference.schedulers._common import run_chainable
+from ._common import run_chainable
 
 TORCH = "torch.optim.lr_scheduler:PolynomialLR"
 DEFAULTS = dict(total_iters=5, power=1.0)

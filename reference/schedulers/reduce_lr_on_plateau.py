@@ -19,7 +19,7 @@ on floats, as torch takes them; only the lrs are computed in the number type.
 """
 import math
 
-from reference.schedulers._common import convert, per_group
+from ._common import convert, per_group
 
 TORCH = "torch.optim.lr_scheduler:ReduceLROnPlateau"
 DEFAULTS = dict(mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel", cooldown=0,

@@ -17,7 +17,7 @@ scheduler reached. Sub-scheduler specs are as for ChainedScheduler.
 """
 from bisect import bisect_left, bisect_right
 
-from reference.schedulers.chained_scheduler import restart, sub_schedulers
+from .chained_scheduler import restart, sub_schedulers
 
 TORCH = "torch.optim.lr_scheduler:SequentialLR"
 DEFAULTS = dict(schedulers=None, milestones=None)

@@ -8,7 +8,7 @@ torch steps the chainable form:
 Closed form (what ``step(epoch)`` uses): lr_t = base_lr * gamma ** (t // step_size); the two
 are equal up to rounding.
 """
-from reference.schedulers._common import run_chainable
+from ._common import run_chainable
 
 TORCH = "torch.optim.lr_scheduler:StepLR"
 DEFAULTS = dict(step_size=None, gamma=0.1)

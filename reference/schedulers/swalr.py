@@ -13,7 +13,7 @@ least 1 when anneal_epochs = 0) and A = max(1, anneal_epochs):
 Closed form: swa_lr * alpha(s / A) + lr_0 * (1 - alpha(s / A)), with lr_0 the lr at
 construction; the same up to rounding.
 """
-from reference.schedulers._common import convert, cos, per_group, pi
+from ._common import convert, cos, per_group, pi
 
 TORCH = "torch.optim.swa_utils:SWALR"
 DEFAULTS = dict(swa_lr=None, anneal_epochs=10, anneal_strategy="cos")

@@ -1,15 +1,15 @@
 """Calibration of the tolerance model: how much of it correct implementations use.
 
-    python -m suite.bench.calibrate
+    python -m optgold.bench.calibrate
 
 For every reference, every torch path (forloop, foreach, fused) and both dtypes,
 prints the worst |error| / tolerance over all cases, per mode. A correct path must
 stay below 1; the margin shows how far C could shrink before a false alarm.
 """
-import reference
-from suite.check import check
-from suite.tolerance import C
-from suite.torch_paths import available_paths, torch_class
+from optgold import reference
+from optgold.check import check
+from optgold.tolerance import C
+from optgold.torch_paths import available_paths, torch_class
 
 
 def main():

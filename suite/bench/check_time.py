@@ -1,6 +1,6 @@
 """How long a full ``optgold check`` takes: all cases, both modes, one dtype.
 
-    python -m suite.bench.check_time [--reference adam] [--dtype float32] [--repeats 5]
+    python -m optgold.bench.check_time [--reference adam] [--dtype float32] [--repeats 5]
 
 Prints the median and spread over repeats, in one process, after one warm-up run.
 """
@@ -10,8 +10,8 @@ import time
 
 import torch
 
-from golden.load import load_cases
-from suite.check import check
+from optgold.golden.load import load_cases
+from optgold.check import check
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 

@@ -1,6 +1,6 @@
 """How long a full CIFAR check takes, and how much of its tolerance torch's paths use.
 
-    python -m suite.bench.cifar_time [--reference adam] [--dtype float32] [--paths forloop] [--repeats 1]
+    python -m optgold.bench.cifar_time [--reference adam] [--dtype float32] [--paths forloop] [--repeats 1]
 
 For each torch path (forloop, foreach, fused) and the dtype: the wall time of a full
 ``optgold check --problem cifar`` (every CIFAR case of the reference, all steps,
@@ -15,10 +15,10 @@ import time
 
 import torch
 
-from golden.cifar import data as cifar_data
-from golden.cifar import load
-from suite.cifar.check import check
-from suite.torch_paths import PATH_ARGS as PATHS
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import load
+from optgold.cifar.check import check
+from optgold.torch_paths import PATH_ARGS as PATHS
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
               "rmsprop": torch.optim.RMSprop}

@@ -1,5 +1,5 @@
 """pytest-benchmark hooks for suite/bench/step_benchmarks.py: optgold's machine info, read-only commit info."""
-from suite.bench import bandwidth, machine
+from optgold.bench import bandwidth, machine
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):

@@ -1,6 +1,6 @@
 """The regression gate's false-alarm rate and power, measured on real runs rather than simulated.
 
-    python -m suite.bench.gate_check [--impl torch.optim:Adam] [--impl-arg foreach=true] [--reference adam]
+    python -m optgold.bench.gate_check [--impl torch.optim:Adam] [--impl-arg foreach=true] [--reference adam]
                                      [--workload transformer ...] [--pairs 100] [--runs 10]
 
 Runs the whole gate, confirming rerun included, ``--runs`` times per scenario:
@@ -22,13 +22,13 @@ import numpy as np
 import torch
 from scipy.stats import binomtest
 
-from suite.bench import gaterun
-from suite.bench.paired import Side
-from suite.bench.shapes import DEFAULT_WORKLOADS, WORKLOADS
-from suite.bench.slowed import optimizer as slowed_optimizer
-from suite.bench.workload import hyperparameters
-from suite.commands.check import parse_impl_arg
-from suite.loading import load_impl
+from optgold.bench import gaterun
+from optgold.bench.paired import Side
+from optgold.bench.shapes import DEFAULT_WORKLOADS, WORKLOADS
+from optgold.bench.slowed import optimizer as slowed_optimizer
+from optgold.bench.workload import hyperparameters
+from optgold.commands.check import parse_impl_arg
+from optgold.loading import load_impl
 
 SCENARIOS = (("A/A (false alarm)", 0.0), ("5% slower (detection)", 0.05), ("10% slower (detection)", 0.10))
 
@@ -38,7 +38,7 @@ def scenario_sides(spec, impl_args, slowdown):
     if slowdown == 0.0:
         return [Side("same", spec, load_impl(spec), impl_args), baseline]
     slowed_args = {"inner": spec, "slowdown": slowdown, **impl_args}
-    return [Side(f"slowed {slowdown:.0%}", "suite.bench.slowed:optimizer", slowed_optimizer, slowed_args), baseline]
+    return [Side(f"slowed {slowdown:.0%}", "optgold.bench.slowed:optimizer", slowed_optimizer, slowed_args), baseline]
 
 
 def main(argv=None):

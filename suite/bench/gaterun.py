@@ -10,8 +10,8 @@ gate confirmed 62% with a rerun at 0.01 and 78% at 0.05; false alarms stayed bel
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from suite.bench import gate
-from suite.bench.paired import measure
+from optgold.bench import gate
+from optgold.bench.paired import measure
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """How long the whole grid takes: every reference, every torch path, float64 and float32.
 
-    python -m suite.bench.grid_time
+    python -m optgold.bench.grid_time
 
 Optimizers run both modes on each path torch has on this machine (forloop, foreach,
 fused); references with no torch class (Lion, LAMB) are not timed. Schedulers and
@@ -8,13 +8,13 @@ averaging run against torch's classes. Prints each reference's time and the tota
 """
 import time
 
-import reference
-from reference import schedulers
-from suite.averaging_check import CASES as AVERAGING, check_averaging
-from suite.check import check
-from suite.loading import load_impl
-from suite.schedule_check import check_scheduler
-from suite.torch_paths import available_paths, torch_class
+from optgold import reference
+from optgold.reference import schedulers
+from optgold.averaging_check import CASES as AVERAGING, check_averaging
+from optgold.check import check
+from optgold.loading import load_impl
+from optgold.schedule_check import check_scheduler
+from optgold.torch_paths import available_paths, torch_class
 
 DTYPES = ("float64", "float32")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from suite.bench import memory, timing, traffic
-from suite.bench.workload import StepBench
+from optgold.bench import memory, timing, traffic
+from optgold.bench.workload import StepBench
 
 
 @dataclass

@@ -8,7 +8,7 @@ green for a speed-up beyond it, grey for smaller moves.
 import html
 from pathlib import Path
 
-from suite.bench.store import slug
+from optgold.bench.store import slug
 
 
 def _commit_label(point):

@@ -1,6 +1,6 @@
 """How close torch's for-loop, foreach and fused paths come to this machine's memory bandwidth, in one process.
 
-    python -m suite.bench.roofline [--pairs 30] [--threads N]
+    python -m optgold.bench.roofline [--pairs 30] [--threads N]
 
 The bandwidth probe varies from process to process on a shared VM (on the 2-core EPYC
 it gave 39 to 77 GB/s in consecutive runs of `optgold bench`), so fractions from
@@ -14,10 +14,10 @@ import time
 import numpy as np
 import torch
 
-from suite.bench import bandwidth, machine, timing, traffic
-from suite.bench.shapes import DEFAULT_WORKLOADS, param_count
-from suite.bench.workload import StepBench, hyperparameters
-from suite.torch_paths import PATH_ARGS as PATHS
+from optgold.bench import bandwidth, machine, timing, traffic
+from optgold.bench.shapes import DEFAULT_WORKLOADS, param_count
+from optgold.bench.workload import StepBench, hyperparameters
+from optgold.torch_paths import PATH_ARGS as PATHS
 
 OPTIMIZERS = {"adam": (torch.optim.Adam, {}), "sgd": (torch.optim.SGD, {"momentum": 0.9})}
 

@@ -9,14 +9,14 @@ IMPLs made slower on purpose (an exit 1 is a detection).
 
 This assumes pairs are independent and that A/A noise looks like this run's noise;
 systematic differences between two identical sides (memory placement, order
-effects) are not in it. ``python -m suite.bench.gate_check`` measures those with real
+effects) are not in it. ``python -m optgold.bench.gate_check`` measures those with real
 A/A and slowed runs.
 """
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from suite.bench.gate import failures
+from optgold.bench.gate import failures
 
 
 @dataclass

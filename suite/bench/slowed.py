@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from suite.loading import load_impl
+from optgold.loading import load_impl
 
 CHUNK = 1 << 14  # elements per unit of extra work: a few microseconds
 

@@ -9,10 +9,10 @@ probe). The test suite does not collect this file (its testpaths are tests/).
 """
 import pytest
 
-from suite.bench import traffic
-from suite.bench.shapes import DEFAULT_WORKLOADS
-from suite.bench.workload import StepBench, hyperparameters
-from suite.torch_paths import PATH_ARGS as PATHS
+from optgold.bench import traffic
+from optgold.bench.shapes import DEFAULT_WORKLOADS
+from optgold.bench.workload import StepBench, hyperparameters
+from optgold.torch_paths import PATH_ARGS as PATHS
 
 ROUNDS, WARMUP_ROUNDS = 30, 3
 OPTIMIZERS = {"adam": ("torch.optim:Adam", {}), "sgd": ("torch.optim:SGD", {"momentum": 0.9})}
@@ -22,7 +22,7 @@ OPTIMIZERS = {"adam": ("torch.optim:Adam", {}), "sgd": ("torch.optim:SGD", {"mom
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("ref_name", OPTIMIZERS)
 def test_step(benchmark, ref_name, path, workload):
-    from suite.loading import load_impl
+    from optgold.loading import load_impl
 
     spec, overrides = OPTIMIZERS[ref_name]
     full_hp, passed_hp = hyperparameters(ref_name, overrides)

@@ -2,9 +2,9 @@
 from rich.markup import escape
 from rich.table import Table
 
-from suite.bench import traffic
-from suite.bench.machine import contended
-from suite.bench.shapes import WORKLOADS
+from optgold.bench import traffic
+from optgold.bench.machine import contended
+from optgold.bench.shapes import WORKLOADS
 
 
 def si(value, unit=""):

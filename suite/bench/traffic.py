@@ -22,7 +22,7 @@ needs tensor norms before the update can be applied), so p, m and v are read twi
 """
 from dataclasses import dataclass
 
-import reference
+from optgold import reference
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
-import reference
-from suite.bench.shapes import WORKLOADS
+from optgold import reference
+from optgold.bench.shapes import WORKLOADS
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16}
 

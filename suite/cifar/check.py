@@ -1,11 +1,11 @@
 """One CIFAR check: an implementation against every CIFAR case of a reference."""
 from dataclasses import dataclass
 
-from golden.cifar import data as cifar_data
-from golden.cifar import load
-from suite.check import CheckReport
-from suite.cifar.free_run import free_run
-from suite.cifar.replay import run_case
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import load
+from optgold.check import CheckReport
+from optgold.cifar.free_run import free_run
+from optgold.cifar.replay import run_case
 
 
 @dataclass

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from golden import store
-from golden.cifar.binary import CifarDataError
-from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+from optgold.golden import store
+from optgold.golden.cifar.binary import CifarDataError
+from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
 
 
 @contextmanager
@@ -41,8 +41,8 @@ class _StepProgress:
 
 def check(args, console, factory, impl_args):
     """`optgold check IMPL --reference NAME --problem cifar`: replay form only (README: the CIFAR run)."""
-    from suite.cifar import report
-    from suite.cifar.check import check as check_cifar
+    from optgold.cifar import report
+    from optgold.cifar.check import check as check_cifar
 
     if args.loss_curve and not args.loss_curve.lower().endswith(".png"):
         raise UsageError(f"--loss-curve {args.loss_curve}: give a .png path")
@@ -57,12 +57,12 @@ def check(args, console, factory, impl_args):
                              free=bool(args.loss_curve), free_progress=_StepProgress(bar, "free run"))
     report.show(result, console)
     if args.loss_curve:
-        from suite.cifar.free_run import plot
+        from optgold.cifar.free_run import plot
 
         plot(result.cases, args.loss_curve, f"{args.impl} against {args.reference}, {args.dtype}: {result.data}")
         console.print(f"wrote the loss curves to {args.loss_curve}", highlight=False)
     if args.json:
-        from suite import report as base
+        from optgold import report as base
 
         base.write_json(result, args.json)
     return EXIT_PASSED if result.passed else EXIT_FAILED
@@ -70,9 +70,9 @@ def check(args, console, factory, impl_args):
 
 def generate(args, console):
     """`optgold generate --problem cifar`: train the reference runs and write (or --check) their goldens."""
-    from golden.cifar import data as cifar_data
-    from golden.cifar import generate as cifar_generate
-    from golden.cifar.load import golden_dir
+    from optgold.golden.cifar import data as cifar_data
+    from optgold.golden.cifar import generate as cifar_generate
+    from optgold.golden.cifar.load import golden_dir
 
     with _data_errors_are_usage_errors():
         data = cifar_data.load(args.cifar_dir)

@@ -7,9 +7,9 @@ ranked by its distance to the implementation's parameters at that step.
 """
 import numpy as np
 
-import reference
-from golden.cifar.lanes import Lanes
-from suite.diagnose import Diagnosis
+from optgold import reference
+from optgold.golden.cifar.lanes import Lanes
+from optgold.diagnose import Diagnosis
 
 KEPT_STEPS = 8
 

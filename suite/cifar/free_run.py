@@ -13,11 +13,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from golden.cifar import data as cifar_data
-from golden.cifar import model
-from suite.adapters import DTYPES
-from suite.check import impl_hyperparameters
-from suite.runner import CaseTimeout, default_dtype, time_limit
+from optgold.golden.cifar import data as cifar_data
+from optgold.golden.cifar import model
+from optgold.adapters import DTYPES
+from optgold.check import impl_hyperparameters
+from optgold.runner import CaseTimeout, default_dtype, time_limit
 
 
 @dataclass

@@ -7,8 +7,8 @@ in the implementation's dtype can do to it, cancellations included.
 The run is never held whole (145,578 parameters a step), so the judge keeps only what
 the report needs: the first divergence, the largest error, the largest fraction of the bound.
 """
-from suite import compare
-from suite.tolerance import C
+from optgold import compare
+from optgold.tolerance import C
 
 
 def describe(divergence, names):

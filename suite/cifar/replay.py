@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden.cifar import model
-from golden.cifar.walk import GoldenWalk
-from suite.adapters import DTYPES, TorchOptimizerAdapter
-from suite.check import CaseResult, impl_hyperparameters
-from suite.cifar import diagnose
-from suite.cifar.judge import Judge, describe
-from suite.cifar.running_error import ErrorLanes
-from suite.runner import CaseTimeout, default_dtype, time_limit
+from optgold.golden.cifar import model
+from optgold.golden.cifar.walk import GoldenWalk
+from optgold.adapters import DTYPES, TorchOptimizerAdapter
+from optgold.check import CaseResult, impl_hyperparameters
+from optgold.cifar import diagnose
+from optgold.cifar.judge import Judge, describe
+from optgold.cifar.running_error import ErrorLanes
+from optgold.runner import CaseTimeout, default_dtype, time_limit
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The terminal view of a CIFAR check: the case table, then the run's loss and accuracy beside the golden's."""
 from rich.table import Table
 
-from suite import report as base
+from optgold import report as base
 
 
 def _accuracy(golden, impl, split):

@@ -19,8 +19,7 @@ float64 run of the same formulas, which rounds by the same analysis.
 """
 import numpy as np
 
-from golden.cifar.lanes import _elementwise_builtins
-from golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.dtypes import UNIT_ROUNDOFF
 
 
 def _parts(x):
@@ -31,7 +30,11 @@ def _parts(x):
 class Bounded:
     """A float64 tensor value and a bound on the absolute error of computing it in a lower precision."""
 
-    __array_ufunc__ = None  # numpy defers to our operators; max and min come through _maximum, _minimum
+    __array_ufunc__ = None  # numpy defers to our operators
+
+    def __array_namespace__(self):
+        """The references' arith.maximum and minimum find Bounded's own (AMSGrad's running max)."""
+        return _BOUNDED_NAMESPACE
 
     def __init__(self, value, error, unit):
         self.value, self.error, self.unit = np.asarray(value, dtype=np.float64), np.asarray(error), unit
@@ -95,7 +98,11 @@ def _choice(choose):
     return chosen
 
 
-_maximum, _minimum = _choice(np.maximum), _choice(np.minimum)
+class _BoundedNamespace:
+    maximum, minimum = staticmethod(_choice(np.maximum)), staticmethod(_choice(np.minimum))
+
+
+_BOUNDED_NAMESPACE = _BoundedNamespace()
 
 
 def unit(dtype):
@@ -113,12 +120,11 @@ class ErrorLanes:
         self.states = [_own_zeros(optimizer.init_state(1, hp, 0.0), z) for z in zero]
 
     def step(self, grads, hp):
-        with _elementwise_builtins({"max": _maximum, "min": _minimum}):
-            for k, (grad, state) in enumerate(zip(grads, self.states)):
-                lane = [self.tensors[k]]
-                g = np.asarray(grad, dtype=np.float64)
-                self.optimizer.step(lane, [Bounded(g, self.rounding * np.abs(g), self.unit)], state, **hp)
-                self.tensors[k] = lane[0]
+        for k, (grad, state) in enumerate(zip(grads, self.states)):
+            lane = [self.tensors[k]]
+            g = np.asarray(grad, dtype=np.float64)
+            self.optimizer.step(lane, [Bounded(g, self.rounding * np.abs(g), self.unit)], state, **hp)
+            self.tensors[k] = lane[0]
 
     def param_errors(self):
         return np.concatenate([np.broadcast_to(t.error, t.value.shape).reshape(-1) for t in self.tensors])

@@ -8,15 +8,15 @@ import contextlib
 import json
 import time
 
-import reference
-from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
-from suite.commands.check import parse_impl_arg
+from optgold import reference
+from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+from optgold.commands.check import parse_impl_arg
 
 NAME = "bench"
 
 
 def add_parser(subparsers):
-    from suite.bench.shapes import DEFAULT_WORKLOADS, DTYPES, WORKLOADS
+    from optgold.bench.shapes import DEFAULT_WORKLOADS, DTYPES, WORKLOADS
 
     p = subparsers.add_parser(NAME, help="time optimizer steps; gate IMPL against a baseline")
     p.add_argument("impl", metavar="IMPL", help="package.module:Attr or path/to/file.py:Attr")
@@ -85,8 +85,8 @@ def _validate(args):
 
 
 def _sides(args):
-    from suite.bench.paired import Side
-    from suite.loading import load_impl
+    from optgold.bench.paired import Side
+    from optgold.loading import load_impl
 
     impl_args = dict(parse_impl_arg(a) for a in args.impl_arg)
     sides = [Side(label(args.impl, impl_args), args.impl, load_impl(args.impl), impl_args)]
@@ -100,7 +100,7 @@ def _sides(args):
 
 
 def _hyperparameters(args):
-    from suite.bench.workload import hyperparameters
+    from optgold.bench.workload import hyperparameters
 
     try:
         return hyperparameters(args.reference, dict(parse_impl_arg(a) for a in args.hp))
@@ -110,7 +110,7 @@ def _hyperparameters(args):
 
 def _construct_once(sides, args, hp):
     """Build every side on a tiny workload first: a bad keyword fails in a second, not after the probe."""
-    from suite.bench.workload import ConstructionError, StepBench
+    from optgold.bench.workload import ConstructionError, StepBench
 
     for side in sides:
         try:
@@ -121,7 +121,7 @@ def _construct_once(sides, args, hp):
 
 @contextlib.contextmanager
 def _construction_errors_are_usage_errors():
-    from suite.bench.workload import ConstructionError
+    from optgold.bench.workload import ConstructionError
 
     try:
         yield
@@ -148,8 +148,8 @@ def _progress(console):
 def run(args, console):
     import torch
 
-    from suite.bench import bandwidth, gate, gaterun, machine, selfcheck, table
-    from suite.bench.shapes import DEFAULT_WORKLOADS
+    from optgold.bench import bandwidth, gate, gaterun, machine, selfcheck, table
+    from optgold.bench.shapes import DEFAULT_WORKLOADS
 
     started = time.perf_counter()
     if not console.is_terminal:  # a log or a pipe: let the table be as wide as it needs
@@ -224,7 +224,7 @@ def run(args, console):
 
 
 def _as_json(args, info, outcome, rates, elapsed, hp):
-    from suite.bench.machine import commit_info
+    from optgold.bench.machine import commit_info
 
     probe = info["optgold"]["bandwidth"]["best_gbps"]
     verdicts, reruns = {v.benchmark: v for v in outcome.first}, {v.benchmark: v for v in outcome.rerun}
@@ -248,8 +248,8 @@ def _as_json(args, info, outcome, rates, elapsed, hp):
 
 
 def _save(args, info, results, verdicts, sides):
-    from suite.bench import store
-    from suite.bench.machine import commit_info
+    from optgold.bench import store
+    from optgold.bench.machine import commit_info
 
     probe = info["optgold"]["bandwidth"]["best_gbps"]
     series = args.name or sides[0].label

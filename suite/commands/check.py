@@ -1,8 +1,8 @@
 """optgold check IMPL --reference NAME: an implementation against a reference's goldens."""
 import json
 
-import reference
-from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+from optgold import reference
+from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
 
 NAME = "check"
 
@@ -58,13 +58,13 @@ def parse_impl_arg(text):
 def run(args, console):
     import torch
 
-    from suite import report
-    from suite.check import check
-    from suite.loading import load_impl
+    from optgold import report
+    from optgold.check import check
+    from optgold.loading import load_impl
 
-    from reference import schedulers
-    from suite.averaging_check import CASES as AVERAGING, check_averaging
-    from suite.schedule_check import check_scheduler
+    from optgold.reference import schedulers
+    from optgold.averaging_check import CASES as AVERAGING, check_averaging
+    from optgold.schedule_check import check_scheduler
 
     if args.reference not in {**reference.OPTIMIZERS, **schedulers.SCHEDULERS, **AVERAGING}:
         raise UsageError(f"unknown reference {args.reference!r}; optimizers: {', '.join(sorted(reference.OPTIMIZERS))}"
@@ -77,7 +77,7 @@ def run(args, console):
     if args.loss_curve and args.problem != "cifar":
         raise UsageError("--loss-curve needs --problem cifar")
     if args.problem == "cifar":
-        from suite.cifar import command
+        from optgold.cifar import command
 
         return command.check(args, console, factory, impl_args)
     modes = ("free", "replay") if args.mode == "both" else (args.mode,)

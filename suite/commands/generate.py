@@ -1,7 +1,7 @@
 """optgold generate [--check]: write the goldens, or prove the stored ones are reproduced."""
-from golden import store
-from suite.commands import EXIT_FAILED, EXIT_PASSED
-from suite.commands.check import add_problem_arguments
+from optgold.golden import store
+from optgold.commands import EXIT_FAILED, EXIT_PASSED
+from optgold.commands.check import add_problem_arguments
 
 NAME = "generate"
 
@@ -16,10 +16,10 @@ def add_parser(subparsers):
 
 def run(args, console):
     if args.problem == "cifar":
-        from suite.cifar import command
+        from optgold.cifar import command
 
         return command.generate(args, console)
-    from golden import generate
+    from optgold.golden import generate
 
     directory = store.golden_dir(args.golden_dir)
     with console.status("generating goldens") as status:

@@ -5,8 +5,8 @@ its head; 2 no storage, nothing stored, or a usage error.
 """
 from pathlib import Path
 
-from suite.commands import EXIT_FAILED, EXIT_PASSED, UsageError
-from suite.commands.bench import require_pytest_benchmark
+from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+from optgold.commands.bench import require_pytest_benchmark
 
 NAME = "history"
 
@@ -30,8 +30,8 @@ def run(args, console):
     from rich.progress import Progress
     from rich.table import Table
 
-    from suite.bench import changepoints, plots, store
-    from suite.bench.table import duration
+    from optgold.bench import changepoints, plots, store
+    from optgold.bench.table import duration
 
     if not console.is_terminal:  # a log or a pipe: let the table be as wide as it needs
         console.width = max(console.width, 180)

@@ -1,6 +1,6 @@
 """optgold list: every reference with its hyperparameters, variants and case count."""
-import reference
-from suite.commands import EXIT_PASSED
+from optgold import reference
+from optgold.commands import EXIT_PASSED
 
 NAME = "list"
 
@@ -12,7 +12,7 @@ def add_parser(subparsers):
 def run(args, console):
     from rich.table import Table
 
-    from golden.grid import GRID
+    from optgold.golden.grid import GRID
 
     t = Table("reference", "hyperparameters (torch defaults)", "variants", "cases")
     for name, module in reference.OPTIMIZERS.items():
@@ -28,8 +28,8 @@ def averaging_table():
     """SWA and EMA: checked along golden optimizer trajectories."""
     from rich.table import Table
 
-    from reference import averaging
-    from suite.averaging_check import CASES
+    from optgold.reference import averaging
+    from optgold.averaging_check import CASES
 
     t = Table("averaging", "hyperparameters", "variants", "cases")
     for name, cases in CASES.items():
@@ -42,8 +42,8 @@ def schedulers_table():
     """The scheduler references: torch's arguments (required ones marked), variants, case count."""
     from rich.table import Table
 
-    from golden.schedules import GRID
-    from reference import schedulers
+    from optgold.golden.schedules import GRID
+    from optgold.reference import schedulers
 
     t = Table("scheduler", "hyperparameters (torch defaults)", "variants", "cases")
     for name, module in schedulers.SCHEDULERS.items():
