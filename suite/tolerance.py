@@ -22,14 +22,13 @@ state in the same perturbed run. Where C * drift exceeds HORIZON_FRACTION of the
 parameters' size, rounding alone could carry a correct run anywhere (a chaotic
 case), so judging stops at that horizon; replay mode still judges every step.
 
-C is calibrated: `python -m optgold.bench.calibrate` prints how much of the bound
+C is calibrated: `python -m optgold.devtools.calibrate` prints how much of the bound
 torch's forloop, foreach and fused paths use, and the mutants it leaves caught.
 """
 import numpy as np
 
-from optgold.golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 
-C = 8.0
 HORIZON_FRACTION = 1e-3
 
 

@@ -1,6 +1,6 @@
 """How long the whole grid takes: every reference, every torch path, float64 and float32.
 
-    python -m optgold.bench.grid_time
+    python -m optgold.devtools.grid_time
 
 Optimizers run both modes on each path torch has on this machine (forloop, foreach,
 fused); references with no torch class (Lion, LAMB) are not timed. Schedulers and

@@ -1,6 +1,6 @@
 """How long a full ``optgold check`` takes: all cases, both modes, one dtype.
 
-    python -m optgold.bench.check_time [--reference adam] [--dtype float32] [--repeats 5]
+    python -m optgold.devtools.check_time [--reference adam] [--dtype float32] [--repeats 5]
 
 Prints the median and spread over repeats, in one process, after one warm-up run.
 """

@@ -1,6 +1,6 @@
 """Calibration of the tolerance model: how much of it correct implementations use.
 
-    python -m optgold.bench.calibrate
+    python -m optgold.devtools.calibrate
 
 For every reference, every torch path (forloop, foreach, fused) and both dtypes,
 prints the worst |error| / tolerance over all cases, per mode. A correct path must

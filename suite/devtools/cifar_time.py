@@ -1,6 +1,6 @@
 """How long a full CIFAR check takes, and how much of its tolerance torch's paths use.
 
-    python -m optgold.bench.cifar_time [--reference adam] [--dtype float32] [--paths forloop] [--repeats 1]
+    python -m optgold.devtools.cifar_time [--reference adam] [--dtype float32] [--paths forloop] [--repeats 1]
 
 For each torch path (forloop, foreach, fused) and the dtype: the wall time of a full
 ``optgold check --problem cifar`` (every CIFAR case of the reference, all steps,
