@@ -6,13 +6,15 @@ from pathlib import Path
 import numpy as np
 
 from optgold import reference
-from optgold.golden import store
+from optgold.golden import schedules, store
 from optgold.golden.certify import certificate
 from optgold.golden.dtypes import UNIT_ROUNDOFF
 from optgold.golden.grid import GRID
 from optgold.reference import problems, trajectory
 
 GENERATOR_VERSION = "3"
+
+
 class _RoundedGradients:
     """The problem, with each nonzero gradient entry off by what rounding a length-n sum
     may do: sqrt(n) * unit * (|g_i| + mean |g|), with a random sign; values (for optimizers
@@ -95,8 +97,6 @@ def case_record(ref_name, case, certify=True):
 
 def build(names=None, certify=True, progress=None):
     """{file name: (meta, arrays)} for the named references, optimizers and schedulers (default: all)."""
-    from optgold.golden import schedules
-
     scheduler_names = None if names is None else [n for n in names if n in schedules.GRID]
     files = schedules.build(scheduler_names, certify, progress) if scheduler_names != [] else {}
     for ref_name in GRID if names is None else [n for n in names if n not in schedules.GRID]:

@@ -8,7 +8,8 @@ t-th ``scheduler.step()``. Each case carries a certificate: the largest differen
 float64 golden from the same schedule computed at 50 digits.
 
 One file per scheduler, ``schedule_<name>.npz``, in the same store (and under the same
-manifest) as the optimizer goldens; golden/generate.py builds and checks them with the rest.
+manifest) as the optimizer goldens; golden/generate.py, which alone writes the store, builds
+and checks them with the rest (``generate(directory, names=list(GRID))`` for these only).
 
 Choices that make every hyperparameter matter (tests/test_schedulers_reference.py checks
 that changing any one changes some case's golden, and that every named bug shows):
@@ -306,14 +307,3 @@ def load_cases(name, directory=None):
         raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate the goldens") from None
     return cases
 
-
-def main():
-    """Write the scheduler goldens into the packaged golden folder, keeping the other files' entries."""
-    from optgold.golden.generate import GENERATOR_VERSION
-
-    manifest = store.write(store.golden_dir(), build(), GENERATOR_VERSION, merge=True)
-    print(f"wrote {sum(1 for f in manifest['files'] if f.startswith('schedule_'))} scheduler golden files")
-
-
-if __name__ == "__main__":
-    main()

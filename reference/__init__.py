@@ -1,15 +1,18 @@
 """Reference optimizer formulas in plain Python (standard library only).
 
 Each optimizer module defines ``DEFAULTS`` (torch.optim's hyperparameter names and
-defaults), ``VARIANTS`` (named alternatives used for diagnosis), ``init_state`` and
-``step``. ``step`` updates one tensor, given as a flat list of numbers, in place;
-a module with ``USES_SHAPE = True`` also gets the tensor's ``shape``. Every module
-of this package that defines ``step`` and ``DEFAULTS`` is an optimizer reference.
+defaults), ``VARIANTS`` (named alternatives used for diagnosis), ``CAPABILITIES``
+(reference/capabilities.py), ``init_state`` and ``step``. ``step`` updates one tensor,
+given as a flat list of numbers, in place; a module whose capabilities say uses_shape
+also gets the tensor's ``shape``. Every module of this package that defines ``step``
+and ``DEFAULTS`` is an optimizer reference.
 """
 import importlib
 import pkgutil
 
-_SUPPORT = {"arith", "linalg", "problems", "trajectory"}
+from .errors import UsageError
+
+_SUPPORT = {"arith", "capabilities", "errors", "linalg", "problems", "trajectory"}
 
 
 def _discover():
@@ -26,7 +29,7 @@ def _discover():
 OPTIMIZERS = _discover()
 
 
-class UnknownReference(KeyError):
+class UnknownReference(UsageError, KeyError):
     def __str__(self):
         return f"unknown reference {self.args[0]!r}; known: {', '.join(sorted(OPTIMIZERS))}"
 

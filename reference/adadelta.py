@@ -13,8 +13,9 @@ not the applied step lr * dx_t: the paper's form, where u tracks the actual upda
 the lr_in_accumulator variant (equal to torch at lr = 1).
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Adadelta"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Adadelta")
 DEFAULTS = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
 
 VARIANTS = {

@@ -28,10 +28,10 @@ matters only where V_t < 2^-46 or a row mean < 2^-23; the grid keeps gradients f
 that wherever eps1 is left None.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Adafactor"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Adafactor", uses_shape=True)  # the factored path needs the shape
 DEFAULTS = dict(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False)
-USES_SHAPE = True  # the factored path needs the tensor's shape
 FLOAT64_EPS = 2.0 ** -52  # torch.finfo(torch.float64).eps, eps1's default here
 
 VARIANTS = {

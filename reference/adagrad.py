@@ -12,8 +12,9 @@ lr_decay and initial_accumulator_value are torch's (Lua torch's) additions. opta
 eps inside the square root: the eps_inside_sqrt variant.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Adagrad"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Adagrad")
 DEFAULTS = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
                 maximize=False)
 

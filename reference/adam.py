@@ -13,8 +13,9 @@ does; the paper's faster form (section 2, "epsilon hat") is the keras_epsilon_ha
 variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does.
 """
 from .arith import maximum, sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Adam"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Adam")
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
                 decoupled_weight_decay=False)
 

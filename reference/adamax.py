@@ -12,8 +12,9 @@ instead, m_t / (u_t + eps): the keras_eps_outside_max variant.
 The paper's form is the paper_no_eps variant.
 """
 from .arith import maximum
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Adamax"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Adamax")
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)
 
 VARIANTS = {

@@ -5,8 +5,9 @@ before the moment updates. Torch scales the decay by lr (the paper's schedule
 multiplier eta_t is folded into lr), and defaults weight_decay to 1e-2.
 """
 from . import adam
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:AdamW"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:AdamW")
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)
 
 VARIANTS = {

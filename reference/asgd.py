@@ -22,7 +22,9 @@ to float32 (the float32_scalars variant). This reference keeps them exact.
 """
 import struct
 
-TORCH = "torch.optim:ASGD"  # the implementation whose documented algorithm this is
+from .capabilities import Capabilities
+
+CAPABILITIES = Capabilities(torch="torch.optim:ASGD")
 DEFAULTS = dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)
 
 VARIANTS = {

@@ -14,7 +14,7 @@ the TensorFlow/apex/timm convention where(w_norm > 0, where(u_norm > 0, w_norm /
 u_norm, 1), 1). The paper's general phi(z) = min(max(z, gamma_l), gamma_u) clamps the
 parameter norm; no default gamma is given, and it is left out.
 
-torch.optim has no LAMB (TORCH = None); tests/mutants/lamb_mutants.py:Lamb is the
+torch.optim has no LAMB (torch=None); tests/mutants/lamb_mutants.py:Lamb is the
 checked implementation. Common variants, named here for diagnosis:
 - no bias correction: the paper's v3 and cybertronai/pytorch-lamb (``no_bias_correction``);
 - trust ratio clipped to at most 1: timm's trust_clip=True (``trust_clip``);
@@ -25,8 +25,9 @@ checked implementation. Common variants, named here for diagnosis:
   before anything else; that couples tensors and is not part of this reference.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = None  # torch.optim has no LAMB
+CAPABILITIES = Capabilities(torch=None)  # torch.optim has no LAMB
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0)
 
 VARIANTS = {

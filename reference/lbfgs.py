@@ -22,7 +22,7 @@ as one flat vector x:
 
 State (torch keeps it in the first parameter's state): func_evals and n_iter (totals
 over all steps), d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss, al.
-Only the counts are compared (COMPARED_STATE): they record every discrete decision, and
+Only the counts are compared (compared_state): they record every discrete decision, and
 they must match exactly. d, prev_flat_grad, H_diag, t and prev_loss are gradients and
 losses, or quotients of their differences; in a free run their error grows with the
 problem's curvature (a gradient error is the Hessian times the parameter error), which
@@ -37,10 +37,9 @@ H_0 = (y.s / y.y) I are Nocedal & Wright's Algorithms 7.4 and 7.5; their line se
 starts at t = 1 on every iteration, torch's at min(1, 1 / |g|_1) * lr on the first.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:LBFGS"
-CLOSURE = True
-COMPARED_STATE = ("func_evals", "n_iter")
+CAPABILITIES = Capabilities(torch="torch.optim:LBFGS", closure=True, compared_state=("func_evals", "n_iter"))
 DEFAULTS = dict(lr=1.0, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                 history_size=100, line_search_fn=None)
 

@@ -6,7 +6,7 @@
     p_t = p_t - lr * sign(c_t)                          (sign(0) = 0)
     m_t = beta2 * m_{t-1} + (1 - beta2) * g_t          (momentum, updated after the step)
 
-with m_0 = 0 (state "exp_avg"). torch.optim has no Lion (TORCH = None); this follows
+with m_0 = 0 (state "exp_avg"). torch.optim has no Lion (torch=None); this follows
 the paper's Program 1, whose "update + wd * p; p -= lr * update" is the same p_t, and
 the common torch ports (lucidrains/lion-pytorch, timm, optax.lion), which all
 interpolate with the old m and update m afterwards.
@@ -16,8 +16,9 @@ implementation may step the other way (a difference of 2 lr). The grid keeps
 min |c_t| / (|beta1 m| + |(1 - beta1) g|) well above float32 rounding on every case
 (measured in golden/grid/lion.py).
 """
+from .capabilities import Capabilities
 
-TORCH = None  # torch.optim has no Lion; tests/mutants/lion_mutants.py:Lion is the checked implementation
+CAPABILITIES = Capabilities(torch=None)  # tests/mutants/lion_mutants.py:Lion is the checked implementation
 DEFAULTS = dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False)
 
 VARIANTS = {

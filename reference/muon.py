@@ -31,11 +31,11 @@ amplifies it: torch's update is off the exact one by up to a few 1e-2 of its siz
 import struct
 
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Muon"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Muon", uses_shape=True)  # Newton-Schulz works on the matrix
 DEFAULTS = dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),
                 eps=1e-7, ns_steps=5, adjust_lr_fn=None)
-USES_SHAPE = True  # Newton-Schulz works on the matrix
 
 VARIANTS = {
     "torch": "torch.optim.Muon's algorithm, Newton-Schulz in the parameter's precision",

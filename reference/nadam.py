@@ -20,8 +20,9 @@ the decoupled (NAdamW) decay option. mu_product is one number per tensor, torch'
 dtype: float32 unless torch.set_default_dtype(torch.float64), even for float64 params.)
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:NAdam"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:NAdam")
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                 decoupled_weight_decay=False, maximize=False)
 

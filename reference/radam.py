@@ -21,8 +21,9 @@ sqrt(v_t / (1 - beta2^t)): the eps_on_v_hat variant), updates with m_hat during 
 warm-up (the authors' degenerated_to_sgd=True), and offers decoupled (RAdamW) decay.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:RAdam"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:RAdam")
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
                 maximize=False)
 

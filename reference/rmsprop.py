@@ -20,8 +20,9 @@ equal at constant lr). momentum_buffer exists only with momentum > 0, grad_avg o
 centered, as in torch.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:RMSprop"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:RMSprop")
 DEFAULTS = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
 
 VARIANTS = {

@@ -23,8 +23,9 @@ float32 implementation takes the same branches as this reference unless a produc
 underflows. In a free run its own gradients can put an element near zero on the other
 side: golden/grid/rprop.py says how its cases avoid that.
 """
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:Rprop"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:Rprop")
 DEFAULTS = dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False)
 
 VARIANTS = {

@@ -10,8 +10,9 @@
 Torch differs from Sutskever et al. (2013): the velocity holds no lr, and dampening
 is skipped on the first step.
 """
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:SGD"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:SGD")
 DEFAULTS = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
 
 VARIANTS = {

@@ -21,10 +21,10 @@ indices repeated, values split in halves), so an implementation that skips coale
 is caught. The reference sees the dense gradient, whose zeros are exactly the absent entries.
 """
 from .arith import sqrt
+from .capabilities import Capabilities
 
-TORCH = "torch.optim:SparseAdam"  # the implementation whose documented algorithm this is
+CAPABILITIES = Capabilities(torch="torch.optim:SparseAdam", sparse_gradients=True)  # torch refuses dense gradients
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False)
-SPARSE_GRADIENTS = True  # the suite passes torch a sparse COO gradient of the nonzeros
 
 VARIANTS = {
     "torch": "torch.optim.SparseAdam",

@@ -5,6 +5,7 @@ mode, ``grads`` gives the gradient of each step instead of the problem.
 """
 import math
 
+from . import capabilities
 from .problems import size
 
 
@@ -25,7 +26,7 @@ def convert(hp, num):
 
 
 def _init_state(optimizer, size, shape, hp, zero):
-    if getattr(optimizer, "USES_SHAPE", False):
+    if capabilities.of(optimizer).uses_shape:
         return optimizer.init_state(size, hp, zero, shape=shape)
     return optimizer.init_state(size, hp, zero)
 
@@ -75,10 +76,11 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     Params has steps + 1 rows (the start first); the others have one row per step,
     taken after the step. State rows are flattened across tensors, like params.
     ``after_step(t, tensors)`` may change the parameters after each step. A module
-    with ``CLOSURE = True`` runs through its own ``step(x, closure, state, ...)``.
+    declaring closure=True runs through its own ``step(x, closure, state, ...)``.
     ``schedule`` ({"scheduler": name, "hp": {...}}) sets lr (and momentum) each step.
     """
-    if getattr(optimizer, "CLOSURE", False):
+    caps = capabilities.of(optimizer)
+    if caps.closure:
         return _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
     tensor_hp = tensor_hyperparameters(hp, groups, len(tensors))
@@ -88,14 +90,15 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     scheduled = scheduled_hyperparameters(schedule, hp, groups, steps) if schedule else None
     states = [_init_state(optimizer, len(t), shape, h, num(0))
               for t, shape, h in zip(tensors, problem.shapes, tensor_hp)]
-    compared = [name for name in states[0] if name != "step" and all(name in st for st in states)]
+    compared = caps.compared_state or [name for name in states[0]
+                                       if name != "step" and all(name in st for st in states)]
     param_rows, grad_rows, state_rows = [[x for t in tensors for x in t]], [], {}
     for t in range(steps):
         flat = param_rows[-1]
         g = [num(x) for x in grads[t]] if grads is not None else problem.gradient(flat, t)
         for k, (p, gp, st, shape, h) in enumerate(zip(tensors, split(g, problem.shapes), states, problem.shapes,
                                                       tensor_hp_num)):
-            extra = {"shape": shape} if getattr(optimizer, "USES_SHAPE", False) else {}
+            extra = {"shape": shape} if caps.uses_shape else {}
             if scheduled:
                 h = {**h, **convert(scheduled[t][group_of[k]], num)}
             optimizer.step(p, gp, st, variant=variant, **extra, **h)
@@ -130,7 +133,7 @@ def _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step=
             x[:] = [v for tensor in tensors for v in tensor]
         param_rows.append(list(x))
         grad_rows.append(evaluations[0] if evaluations else [num(0)] * len(x))
-        for name in optimizer.COMPARED_STATE:
+        for name in capabilities.of(optimizer).compared_state or ():
             state_rows.setdefault(name, []).append(_flat(state[name]))
     return param_rows, grad_rows, state_rows
 

@@ -1,12 +1,67 @@
-"""One check: an implementation against every golden case of a reference."""
+"""One check: an implementation against golden cases, whatever kind of check they are.
+
+Every kind (optgold.kinds) runs its cases through ``check_case``, which holds the rules
+they share, once:
+
+- the skip rule: a configuration the implementation rejects (NotImplementedError while it
+  is built or on its first step, or a hyperparameter it cannot take) is skipped with the
+  reason, never passed;
+- the failure capture: an implementation that raises, hangs past the timeout or produces
+  a non-finite value fails the case at that step, and the run stops there;
+- the conclusion: the judgement's first divergence, the failure, the diagnosis, and the
+  notes of a passing case, in one message.
+"""
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from optgold import reference
-from optgold.golden.load import load_cases
-from optgold import compare, diagnose, runner, tolerance
-from optgold.adapters import DTYPES, TorchOptimizerAdapter
+from optgold.hyperparameters import Skip
+from optgold.runner import CaseTimeout, default_dtype, time_limit
+
+
+@dataclass
+class Options:
+    """How a check runs; every kind reads the fields it needs."""
+    dtype: str = "float64"
+    device: str = "cpu"
+    impl_args: dict = field(default_factory=dict)  # fixed extra keywords of every construction
+    timeout: float = 60.0  # seconds per case (per step where the kind says so)
+    golden_dir: str = None
+    adapter: str = "torch"  # optgold.adapters.ADAPTERS
+    scenario: str = "plain"  # optgold.scenarios.SCENARIOS: what happens around the steps
+    modes: tuple = None  # None: every mode of the kind
+    cifar_dir: str = None  # network kind: the data
+    steps: int = None  # network kind: stop early (tests, benchmarks)
+    stop_at_divergence: bool = False  # network kind: end the run at its first divergence
+    free_run: bool = False  # network kind: also train IMPL on its own gradients (shown, not judged)
+    progress: object = None  # network kind: progress(case, step) after each step
+
+
+@dataclass
+class Judgement:
+    """What a kind's judge found in one run."""
+    divergence: object = None  # the first divergence (.step, .describe()), or None
+    max_abs_error: float = 0.0
+    tolerance_used: float = 0.0  # worst |error| / tolerance over judged elements
+    last_step: int = None  # the last step judged
+    notes: list = field(default_factory=list)  # said of a passing case (a horizon, a shortened run)
+
+
+@dataclass
+class Failure:
+    """How the implementation's own run ended early: raised, timed out, or went non-finite."""
+    message: str
+    type: type
+    step: int  # 0: while it was built
+
+
+class SetupError(Exception):
+    """What the case sets up around the implementation failed against it (a scheduler it attaches);
+    the message says what, and is reported as it is."""
+
+
+class ConfigMismatch(Exception):
+    """The implementation holds a case hyperparameter with another value than the case sets."""
 
 
 @dataclass
@@ -19,13 +74,24 @@ class CaseResult:
     max_abs_error: float = None
     tolerance_used: float = None  # worst |error| / tolerance over judged elements
     message: str = ""
-    divergence: compare.Divergence = field(default=None, repr=False)
-    diagnosis: diagnose.Diagnosis = field(default=None, repr=False)
+    hyperparameters: dict = None  # what the implementation was built with
+    divergence: object = field(default=None, repr=False)
+    diagnosis: object = field(default=None, repr=False)
+    details: dict = field(default_factory=dict, repr=False)  # kind-specific fields of the JSON report
 
     def as_json(self):
         keys = ("id", "status", "mode", "dtype", "first_divergent_step", "max_abs_error", "tolerance_used",
                 "message")
-        return {k: asdict(self)[k] for k in keys}
+        out = {k: asdict(self)[k] for k in keys}
+        out["hyperparameters"] = _plain(self.hyperparameters)
+        return {**out, **self.details}
+
+
+def _plain(hp):
+    if hp is None:
+        return None
+    return {k: v if isinstance(v, (int, float, str, bool, list, tuple, type(None))) else
+            getattr(v, "__name__", type(v).__name__) for k, v in hp.items()}
 
 
 @dataclass
@@ -33,6 +99,8 @@ class CheckReport:
     reference: str
     impl: str
     cases: list
+    kind: str = "optimizer"
+    extra: dict = field(default_factory=dict)  # kind-specific fields of the JSON report
 
     @property
     def passed(self):
@@ -40,111 +108,131 @@ class CheckReport:
         return "failed" not in statuses and "passed" in statuses
 
     def as_json(self):
-        return {"passed": self.passed, "reference": self.reference, "impl": self.impl,
-                "cases": [c.as_json() for c in self.cases]}
+        return {"passed": self.passed, "kind": self.kind, "reference": self.reference, "impl": self.impl,
+                **self.extra, "cases": [c.as_json() for c in self.cases]}
 
 
-def impl_hyperparameters(case, impl_args):
-    """The case's hyperparameters that differ from torch's defaults, plus the fixed extras.
+def _finite(values):
+    return values is None or bool(np.isfinite(np.asarray(values, dtype=np.float64)).all())
 
-    Defaults are left out so that a custom class need not accept every torch flag.
+
+def drive(run, timeout, per_step=False):
+    """Build and step the run; returns the Failure that ended it early, or None."""
+    step = 0
+    try:
+        with time_limit(None if per_step else timeout):
+            with time_limit(timeout if per_step else None):
+                run.construct()
+            steps = run.steps()
+            while True:
+                step += 1
+                with time_limit(timeout if per_step else None):
+                    values = next(steps, StopIteration)
+                if values is StopIteration:
+                    return None
+                if not _finite(values):
+                    return Failure(f"non-finite values at step {step}", FloatingPointError, step)
+    except CaseTimeout as error:
+        return Failure(f"timed out at step {step}: {error}", CaseTimeout, step)
+    except (Skip, ConfigMismatch):
+        raise
+    except SetupError as error:
+        return Failure(str(error), SetupError, step)
+    except Exception as error:  # the implementation's own failure is a result, not a crash
+        if step == 0:
+            return Failure(f"construction with {run.hyperparameters_shown()} raised {type(error).__name__}: {error} "
+                           "(an implementation raises NotImplementedError for a config it does not support, to "
+                           "have it skipped)", type(error), 0)
+        return Failure(f"raised {type(error).__name__} at step {step}: {error}{_origin(error)}", type(error), step)
+
+
+def _origin(error):
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+
+
+def check_case(kind, factory, case, mode, options=None, earlier=None):
+    """Run and judge one case in one mode; never raises for the implementation's own errors.
+
+    ``earlier``: {mode: run} of this case's modes already run (a kind may diagnose on them).
+    Returns (CaseResult, run); run is None where nothing ran.
     """
-    defaults = reference.get(case.reference).DEFAULTS
-    chosen = {k: v for k, v in case.hp.items() if v != defaults[k]}
-    return {**chosen, **impl_args}
-
-
-def _step_count_divergence(trajectory, shapes):
-    for t, counts in enumerate(trajectory.step_counts, start=1):
-        for k, count in enumerate(counts):
-            if count is not None and count != t:
-                return compare.Divergence("state step", t, k, (), float(count), float(t), 0.0)
-    return None
-
-
-def judge(case, trajectory, mode, dtype):
-    """(first divergence or None, max abs error, tolerance used, last step judged)."""
-    observed, state = trajectory.arrays()
-    last = tolerance.free_run_horizon(case, dtype) if mode == "free" else case.steps
-    judged = [("params", observed[:last + 1], case.params[:last + 1], tolerance.param_bound(case, dtype, mode), 0)]
-    for name, rows in state.items():
-        judged.append((name, rows[:last], case.state[name][:last], tolerance.state_bound(case, name, dtype, mode), 1))
-    found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
-             for name, obs, exp, bound, first in judged]
-    found = [d for d in found + [_step_count_divergence(trajectory, case.shapes)] if d is not None]
-    first = min(found, key=lambda d: d.step) if found else None
-    used = max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged)
-    return first, compare.max_abs_error(observed[:last + 1], case.params[:last + 1]), used, last
-
-
-def check_case(factory, case, mode, dtype, device="cpu", impl_args=None, timeout=60.0, replay=None):
-    """Run and judge one case in one mode. Returns (CaseResult, trajectory).
-
-    ``replay`` is this case's earlier replay-mode (CaseResult, trajectory), if any: a
-    failure is diagnosed on the replay trajectory, once per case.
-    """
-    result = CaseResult(case.id, "failed", mode, dtype)
-    module = reference.get(case.reference)
-    closure = getattr(module, "CLOSURE", False)
-    if closure and mode == "replay":
-        result.status = "skipped"
-        result.message = ("gradient replay does not apply: the optimizer evaluates the closure at points of its "
-                          "own choosing")
+    options = options or Options()
+    label = mode if options.scenario == "plain" else f"{mode}+{options.scenario}"
+    result = CaseResult(case.id, "failed", label, options.dtype)
+    reason = kind.not_applicable(case, mode, options) or _scenario_reason(kind, case, options)
+    if reason:
+        result.status, result.message = "skipped", reason
         return result, None
-    hp = impl_hyperparameters(case, impl_args or {})
-    with runner.default_dtype(DTYPES[dtype]):
-        try:
-            adapter = TorchOptimizerAdapter(factory, hp, case.params[0], case.shapes, dtype, device,
-                                            sparse=getattr(module, "SPARSE_GRADIENTS", False),
-                                            state_on_first=closure, groups=case.groups, schedule=case.schedule)
-        except NotImplementedError as error:
-            result.status, result.message = "skipped", f"not implemented: {error or 'config rejected'}"
-            return result, None
-        except Exception as error:
-            result.message = (f"construction with {hp} raised {type(error).__name__}: {error} (an implementation "
-                              "raises NotImplementedError for a config it does not support, to have it skipped)")
-            return result, None
-        trajectory = runner.run(adapter, case, mode, timeout, closure=closure)
-    if trajectory.error_type is NotImplementedError and trajectory.error_step == 1:
-        result.status, result.message = "skipped", f"not implemented: {trajectory.error}"
-        return result, trajectory
-    divergence, result.max_abs_error, result.tolerance_used, last = judge(case, trajectory, mode, dtype)
-    result.divergence = divergence
+    run = kind.start(factory, case, mode, options, earlier or {})
+    try:
+        with default_dtype(options.dtype):
+            failure = drive(run, options.timeout, getattr(kind, "TIMEOUT_PER_STEP", False))
+    except Skip as skip:
+        result.status, result.message = "skipped", str(skip)
+        return result, None
+    except ConfigMismatch as mismatch:
+        result.hyperparameters = run.hyperparameters
+        result.message = (f"configuration mismatch: {mismatch} (built with {run.hyperparameters_shown()}); the "
+                          "implementation does not hold the case's hyperparameters, so its run was not judged")
+        return result, None
+    result.hyperparameters = run.hyperparameters
+    if failure and failure.type is NotImplementedError and failure.step <= 1:
+        result.status, result.message = "skipped", f"not implemented: {failure.message}"
+        return result, run
+    _conclude(result, run, run.judge(), failure)
+    return result, run
+
+
+def _scenario_reason(kind, case, options):
+    from optgold import scenarios
+
+    if options.scenario not in getattr(kind, "SCENARIOS", ("plain",)):
+        return f"the {kind.NAME} kind has no {options.scenario!r} scenario"
+    return scenarios.get(options.scenario).applies(case)
+
+
+def _conclude(result, run, judgement, failure):
+    result.divergence = judgement.divergence
+    result.max_abs_error, result.tolerance_used = judgement.max_abs_error, judgement.tolerance_used
     messages = []
-    if divergence:
-        result.first_divergent_step = divergence.step
-        messages.append(divergence.describe())
-    if trajectory.error:
-        result.first_divergent_step = result.first_divergent_step or trajectory.error_step
-        messages.append(trajectory.error)
+    if judgement.divergence:
+        result.first_divergent_step = judgement.divergence.step
+        messages.append(judgement.divergence.describe())
+    if failure:
+        if result.first_divergent_step is None or failure.step < result.first_divergent_step:
+            result.first_divergent_step = failure.step
+        messages.append(failure.message)
     if messages:
-        if replay is None or replay[1] is None:
-            result.diagnosis = diagnose.diagnose(case, np.array(trajectory.params))
-        else:
-            earlier, replay_trajectory = replay
-            result.diagnosis = earlier.diagnosis or diagnose.diagnose(case, np.array(replay_trajectory.params))
+        result.diagnosis = run.diagnose(judgement)
         if result.diagnosis:
             messages.append(result.diagnosis.describe())
+        if result.hyperparameters is not None:
+            messages.append(f"built with {run.hyperparameters_shown()}")
     else:
         result.status = "passed"
-        if mode == "free" and last < case.steps:
-            messages.append(f"judged to step {last} of {case.steps}: beyond it, rounding alone can carry a "
-                            f"correct run off the golden (chaotic dynamics); replay judges every step")
+        messages.extend(judgement.notes)
+    result.details.update(run.details())
     result.message = "; ".join(messages)
-    return result, trajectory
 
 
-def check(factory, ref_name, impl="", dtype="float64", device="cpu", modes=runner.MODES, impl_args=None,
-          golden_dir=None, timeout=60.0, progress=None):
-    """Every case of a reference, replay first so that free-run failures can be diagnosed on it."""
+def check(factory, ref_name, impl="", options=None, progress=None, problem=None, **fields):
+    """Every case of reference ``ref_name`` in every mode of its kind: a CheckReport.
+
+    ``problem="cifar"``: the network kind's CIFAR run of that reference. ``fields`` are
+    Options fields (dtype="float32", impl_args={...}, ...)."""
+    from optgold import kinds
+
+    options = options or Options(**fields)
+    kind = kinds.kind_of(ref_name, problem)
     results = []
-    for case in load_cases(ref_name, golden_dir):
-        replay = None
-        for mode in sorted(modes, key=lambda m: m != "replay"):
-            result, trajectory = check_case(factory, case, mode, dtype, device, impl_args, timeout, replay)
-            if mode == "replay":
-                replay = (result, trajectory)
+    for case in kind.cases(ref_name, options):
+        earlier = {}
+        for mode in kind.modes(case, options):
+            result, earlier[mode] = check_case(kind, factory, case, mode, options, earlier)
             results.append(result)
             if progress:
                 progress(result)
-    return CheckReport(ref_name, impl, results)
+    return CheckReport(ref_name, impl, results, kind=kind.NAME, extra=kind.report_extra(options))

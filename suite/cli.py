@@ -9,8 +9,6 @@ import sys
 
 from rich.console import Console
 
-from optgold import reference
-from optgold.golden import store
 from optgold.commands import EXIT_USAGE, UsageError
 from optgold.commands import bench, check, generate, history, listing
 
@@ -27,14 +25,11 @@ def build_parser():
 
 
 def main(argv=None):
-    from optgold.loading import ImplLoadError
-
     args = build_parser().parse_args(argv)
     command = next(c for c in COMMANDS if c.NAME == args.command)
     try:
         return command.run(args, Console())
-    except (UsageError, ImplLoadError, reference.UnknownReference, store.GoldenError,
-            OSError) as error:  # OSError: e.g. the --json path cannot be written
+    except (UsageError, OSError) as error:  # OSError: e.g. the --json path cannot be written
         print(f"optgold: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 

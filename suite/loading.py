@@ -4,8 +4,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from optgold.reference.errors import UsageError
 
-class ImplLoadError(Exception):
+
+class ImplLoadError(UsageError):
     """The IMPL argument names nothing usable; the message says what to fix."""
 
 

@@ -2,13 +2,14 @@
 import torch
 
 from optgold.loading import load_impl
+from optgold.reference import capabilities
 
 PATH_ARGS = {"forloop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
 
 
 def torch_class(ref_module):
-    """The torch class a reference documents (its TORCH attribute), or None."""
-    spec = getattr(ref_module, "TORCH", None)
+    """The torch class a reference documents (its capabilities' torch), or None."""
+    spec = capabilities.of(ref_module).torch
     return load_impl(spec) if spec else None
 
 

@@ -4,7 +4,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from optgold.reference import averaging
-from optgold.averaging_check import check_averaging
+from optgold.check import check as check_averaging
 
 
 class SwaCountOffByOne(AveragedModel):

@@ -6,6 +6,7 @@ from optgold import reference
 from optgold.bench import bandwidth, memory, traffic
 from optgold.bench.workload import StepBench, hyperparameters
 from optgold.loading import load_impl
+from optgold.reference import capabilities
 
 
 def bytes_for(ref_name, dtype="float32", **overrides):
@@ -43,16 +44,16 @@ def test_no_model_for_sparse_or_closure_steps():
 
 def test_model_state_arrays_are_the_state_torch_keeps():
     for name, module in reference.OPTIMIZERS.items():
-        if not getattr(module, "TORCH", None) or not traffic.has_model(name):
+        if not capabilities.of(module).torch or not traffic.has_model(name):
             continue
         for overrides in ({}, {"momentum": 0.9}, {"amsgrad": True}, {"centered": True}):
             if not set(overrides) <= set(module.DEFAULTS):
                 continue
             full, passed = hyperparameters(name, overrides)
-            bench = StepBench(load_impl(module.TORCH), "tiny", passed, {})
+            bench = StepBench(load_impl(capabilities.of(module).torch), "tiny", passed, {})
             kept = {k for k, v in bench.optimizer.state[bench.params[0]].items()
                     if torch.is_tensor(v) and v.shape == bench.params[0].shape}
-            assert kept == set(traffic.STATE_ARRAYS[name](full)), (name, overrides)
+            assert kept == set(traffic.state_arrays(name, full)), (name, overrides)
 
 
 def test_achieved_bandwidth_arithmetic():

@@ -3,7 +3,11 @@ shortened one, and Adam's bug mutants that matter on a network fail, naming the 
 import pytest
 import torch
 
-from optgold.cifar.check import check
+from functools import partial
+
+from optgold.check import check as check_any
+
+check = partial(check_any, problem="cifar")
 from tests.mutants import adam_mutants, adamw_mutants, rmsprop_mutants, sgd_mutants
 
 # Adam's catalogued mutants whose bug a training run of this network exercises. Left out:
@@ -17,12 +21,13 @@ REALISTIC = ["AdamEpsInsideSqrt", "AdamBiasCorrectionOffByOne", "AdamNoSecondMom
 def test_torch_adam_passes_the_full_float32_run():
     report = check(torch.optim.Adam, "adam", dtype="float32")
     assert report.passed, [c.message for c in report.cases]
-    assert "synthetic" in report.data and "not CIFAR-10" in report.data
+    assert "synthetic" in report.extra["data"] and "not CIFAR-10" in report.extra["data"]
     for case in report.cases:
-        assert case.steps_run == case.steps >= 200
+        assert case.details["steps_run"] == case.details["steps"] >= 200
         assert case.tolerance_used < 1
         for split in ("train", "test"):  # replay keeps it on the golden: the same accuracy, to an image or two
-            assert abs(case.evaluation[split]["accuracy"] - case.golden_eval[split]["accuracy"]) <= 0.005
+            impl, golden = case.details["evaluation"], case.details["golden_evaluation"]
+            assert abs(impl[split]["accuracy"] - golden[split]["accuracy"]) <= 0.005
 
 
 @pytest.mark.parametrize("impl_args", [{"foreach": True}, {"fused": True}], ids=["foreach", "fused"])
@@ -37,8 +42,8 @@ def test_realistic_adam_mutant_fails_naming_step_and_tensor(name):
     failed = [c for c in report.cases if c.status == "failed"]
     assert failed and not report.passed
     for case in failed:
-        assert case.first_divergent_step is not None and case.tensor in case.message
-        assert f"step {case.first_divergent_step} in {case.tensor}" in case.message
+        assert case.first_divergent_step is not None and case.details["tensor"] in case.message
+        assert f"step {case.first_divergent_step} in {case.details['tensor']}" in case.message
 
 
 # The other references' runs, shortened: torch passes, and the catalogued bugs the run
@@ -62,7 +67,7 @@ OTHERS = {
 def test_torch_passes_a_shortened_float32_run_of_every_reference(ref_name):
     report = check(OTHERS[ref_name][0], ref_name, dtype="float32", steps=25)
     assert report.passed, [c.message for c in report.cases]
-    assert all(c.steps_run == 25 for c in report.cases)
+    assert all(c.details["steps_run"] == 25 for c in report.cases)
 
 
 @pytest.mark.parametrize("ref_name,name", [(r, n) for r in sorted(OTHERS) for n in OTHERS[r][2]])
@@ -71,4 +76,4 @@ def test_realistic_mutants_of_other_references_fail(ref_name, name):
     failed = [c for c in report.cases if c.status == "failed"]
     assert failed and not report.passed
     for case in failed:
-        assert f"step {case.first_divergent_step} in {case.tensor}" in case.message
+        assert f"step {case.first_divergent_step} in {case.details['tensor']}" in case.message

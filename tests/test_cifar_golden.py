@@ -12,7 +12,11 @@ from optgold.golden import store
 from optgold.golden.cifar import binary, generate, load, synthetic
 from optgold.golden.cifar import data as cifar_data
 from optgold.golden.cifar.grid import COSINE, GRID, _case
-from optgold.cifar.check import check
+from functools import partial
+
+from optgold.check import check as check_any
+
+check = partial(check_any, problem="cifar")
 from optgold.cli import main
 from tests.mutants import adam_mutants
 
@@ -67,9 +71,9 @@ def test_stored_case_carries_what_the_issue_asks(tiny_root):
 
 def test_torch_adam_passes_and_a_mutant_fails_naming_step_and_tensor(tiny_root):
     report = check(torch.optim.Adam, "adam", dtype="float32", golden_dir=tiny_root)
-    assert report.passed and report.cases[0].evaluation is not None
+    assert report.passed and report.cases[0].details["evaluation"] is not None
     bad = check(adam_mutants.AdamEpsInsideSqrt, "adam", dtype="float32", golden_dir=tiny_root).cases[0]
-    assert bad.status == "failed" and bad.first_divergent_step == 1 and bad.tensor in bad.message
+    assert bad.status == "failed" and bad.first_divergent_step == 1 and bad.details["tensor"] in bad.message
     assert "eps_inside_sqrt" in bad.message  # the diagnosis names the known bug
 
 
@@ -169,13 +173,13 @@ def test_packaged_loss_falls():
 
 
 def test_free_run_shows_the_loss_curve_and_judges_nothing(tiny_root):
-    report = check(adam_mutants.AdamBetasSwapped, "adam", dtype="float32", golden_dir=tiny_root, free=True)
+    report = check(adam_mutants.AdamBetasSwapped, "adam", dtype="float32", golden_dir=tiny_root, free_run=True)
     (case,) = report.cases
     assert case.status == "failed"  # the replay's verdict, whatever the free run shows
-    run = case.free_run
-    assert len(run.loss) == case.steps == 4 and np.isfinite(run.loss).all() and not run.message
-    assert abs(run.loss[0] - case.golden_loss[0]) < 1e-5  # the same start and batch, in float32
-    assert 0 <= run.evaluation["test"]["accuracy"] <= 1
+    run = case.details["free_run"]
+    assert len(run["loss"]) == case.details["steps"] == 4 and np.isfinite(run["loss"]).all() and not run["message"]
+    assert abs(run["loss"][0] - case.details["golden_loss"][0]) < 1e-5  # the same start and batch, in float32
+    assert 0 <= run["evaluation"]["test"]["accuracy"] <= 1
 
     class Breaks(torch.optim.Adam):
         def step(self, closure=None):
@@ -183,8 +187,9 @@ def test_free_run_shows_the_loss_curve_and_judges_nothing(tiny_root):
                 raise RuntimeError("second step unsupported")
             return super().step(closure)
 
-    (broken,) = check(Breaks, "adam", golden_dir=tiny_root, free=True).cases
-    assert broken.free_run.message.startswith("raised RuntimeError at step 2") and len(broken.free_run.loss) == 1
+    (broken,) = check(Breaks, "adam", golden_dir=tiny_root, free_run=True).cases
+    run = broken.details["free_run"]
+    assert run["message"].startswith("raised RuntimeError at step 2") and len(run["loss"]) == 1
 
 
 def test_loss_curve_on_the_command_line(tiny_root, tmp_path, capsys):

@@ -5,6 +5,7 @@ import pytest
 
 from optgold import reference
 from optgold.check import check
+from optgold.reference import capabilities
 from tests.mutants import CORRECT, MUTANTS
 
 BY_NAME = pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
@@ -18,7 +19,7 @@ def caught(report):
 
 def fastest_mode(mutant):
     """Replay, except for optimizers that evaluate their own closure (LBFGS), which only run free."""
-    return "free" if getattr(reference.get(mutant.reference), "CLOSURE", False) else "replay"
+    return "free" if capabilities.of(reference.get(mutant.reference)).closure else "replay"
 
 
 class ParamsOnly:

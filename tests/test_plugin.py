@@ -81,3 +81,39 @@ def test_missing_marker_is_a_usage_error(pytester):
     result = pytester.runpytest_subprocess()
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*has no @pytest.mark.optgold*"])
+
+
+def test_schedulers_and_averaging_get_an_item_per_case_too(pytester):
+    from optgold.golden.schedules import GRID
+    from optgold.kinds.averaging import CASES
+
+    pytester.makepyfile(textwrap.dedent("""
+        import pytest, torch
+        from torch.optim.swa_utils import AveragedModel
+
+        class LateByOne(torch.optim.lr_scheduler.StepLR):
+            def get_lr(self):
+                if self.last_epoch > 0 and self.last_epoch % self.step_size == 1:  # BUG: decays one step late
+                    return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+                return [g["lr"] for g in self.optimizer.param_groups]
+
+        @pytest.mark.optgold(impl="torch.optim.lr_scheduler:CosineAnnealingLR", reference="cosine_annealing_lr")
+        def test_cosine(optgold_case):
+            optgold_case.assert_passes()
+
+        @pytest.mark.optgold(impl=LateByOne, reference="step_lr")
+        def test_late(optgold_case):
+            optgold_case.assert_passes()
+
+        @pytest.mark.optgold(impl=AveragedModel, reference="ema", dtype="float32")
+        def test_ema(optgold_case):
+            optgold_case.assert_passes()
+    """))
+    result = pytester.runpytest_subprocess("-v")
+    outcomes = result.parseoutcomes()
+    cosine, step, ema = len(GRID["cosine_annealing_lr"]), len(GRID["step_lr"]), len(CASES["ema"])
+    assert outcomes["passed"] == cosine + ema and outcomes["failed"] == step
+    case = GRID["cosine_annealing_lr"][0].id
+    result.stdout.fnmatch_lines([f"*test_cosine?{case}-schedule-float64? PASSED*",
+                                 f"*test_ema?{CASES['ema'][0].id}-average-float32? PASSED*",
+                                 "*lr diverges at step *"])

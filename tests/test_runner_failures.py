@@ -4,7 +4,8 @@ import math
 import torch
 
 from optgold.golden.load import load_cases
-from optgold.check import check, check_case
+from optgold.check import Options, check, check_case
+from optgold.kinds import optimizer
 
 
 class RaisesAtStep3(torch.optim.SGD):
@@ -39,21 +40,21 @@ def first_case(reference="sgd"):
 
 
 def test_exception_fails_the_case_with_step_and_message():
-    result, _ = check_case(RaisesAtStep3, first_case(), "replay", "float64")
+    result, _ = check_case(optimizer, RaisesAtStep3, first_case(), "replay")
     assert result.status == "failed"
     assert result.first_divergent_step == 3
     assert "RuntimeError" in result.message and "kernel launch failed" in result.message
 
 
 def test_nan_fails_at_the_first_step():
-    result, _ = check_case(ReturnsNaN, first_case(), "free", "float64")
+    result, _ = check_case(optimizer, ReturnsNaN, first_case(), "free")
     assert result.status == "failed"
     assert result.first_divergent_step == 1
     assert "nan" in result.message.lower()
 
 
 def test_hang_times_out():
-    result, _ = check_case(Hangs, first_case(), "replay", "float64", timeout=0.5)
+    result, _ = check_case(optimizer, Hangs, first_case(), "replay", Options(timeout=0.5))
     assert result.status == "failed"
     assert "timed out at step 1" in result.message
 

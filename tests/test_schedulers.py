@@ -1,6 +1,6 @@
 """torch's schedulers pass their goldens; the check's contract (skips, failures, steps, tolerance).
 
-Calibration of the tolerance model (suite/schedule_check.py): torch reproduces every golden
+Calibration of the tolerance model (suite/kinds/scheduler.py): torch reproduces every golden
 bit for bit, in float64 and with float32 parameters alike; torch's own closed forms
 (``step(epoch)``), a legitimate implementation that differs by rounding only, pass with at
 most CALIBRATED_WORST of the bound used.
@@ -14,8 +14,10 @@ import torch
 from optgold import reference
 from optgold.golden.schedules import GRID, load_cases
 from optgold.reference import schedulers
-from optgold import report, schedule_check
-from optgold.schedule_check import check_scheduler, torch_class
+from optgold import report
+from optgold.check import Options, check as check_scheduler, check_case
+from optgold.kinds import scheduler as schedule_check
+from optgold.kinds.scheduler import torch_class
 
 NAMES = sorted(schedulers.SCHEDULERS)
 # torch schedulers with a closed form (_get_closed_form_lr), which step(epoch) uses
@@ -37,8 +39,8 @@ def test_float32_parameters_make_no_difference():
     for name in NAMES:
         cls = torch_class(schedulers.get(name))
         for case in load_cases(name):
-            rows64 = schedule_check.run(cls, case, "float64").arrays()
-            rows32 = schedule_check.run(cls, case, "float32").arrays()
+            rows64 = check_case(schedule_check, cls, case, "schedule", Options(dtype="float64"))[1].observed()
+            rows32 = check_case(schedule_check, cls, case, "schedule", Options(dtype="float32"))[1].observed()
             assert rows64.keys() == rows32.keys() == case.quantities.keys()
             for q in rows64:
                 np.testing.assert_array_equal(rows64[q], rows32[q])
@@ -125,7 +127,7 @@ def test_an_implementation_that_raises_fails_with_the_step():
 
     [case] = check_scheduler(Crashes, "exponential_lr").cases
     assert case.status == "failed" and case.first_divergent_step == 7
-    assert "step 7 raised RuntimeError: boom" in case.message
+    assert "raised RuntimeError at step 7: boom" in case.message
 
 
 def test_construction_errors_fail_and_name_the_arguments():
@@ -171,7 +173,7 @@ def test_momentum_is_checked_where_the_scheduler_cycles_it():
 
 
 def test_unknown_scheduler_is_an_unknown_reference():
-    with pytest.raises(reference.UnknownReference, match="known: chained_scheduler, constant_lr"):
+    with pytest.raises(reference.UnknownReference, match="scheduler: chained_scheduler, constant_lr"):
         check_scheduler(torch.optim.lr_scheduler.StepLR, "step")
     with pytest.raises(schedulers.functions.UnknownFunction, match="inverse_sqrt"):
         schedulers.functions.get("nope")

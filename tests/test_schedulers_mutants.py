@@ -6,7 +6,8 @@ from collections import Counter
 import pytest
 
 from optgold.reference import schedulers
-from optgold.schedule_check import check_scheduler, torch_class
+from optgold.check import check as check_scheduler
+from optgold.kinds.scheduler import torch_class
 from tests.scheduler_mutants import MUTANTS
 
 BY_NAME = pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])

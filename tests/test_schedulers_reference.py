@@ -19,7 +19,7 @@ from optgold.golden import schedules
 from optgold.golden.schedules import GRID, load_cases, reference_groups, run_reference
 from optgold.reference import schedulers
 from optgold.reference.schedulers import _common, functions
-from optgold import schedule_check
+from optgold.kinds import scheduler as schedule_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "reference" / "schedulers").glob("*.py"))

@@ -39,4 +39,9 @@ def test_torch_muon_fails_and_is_diagnosed_as_bfloat16_newton_schulz(dtype):
     report = check(CLASSES["muon"], "muon", dtype=dtype, modes=("replay",))
     failed = [c for c in report.cases if c.status == "failed"]
     assert failed and all(c.first_divergent_step == 1 for c in failed)
-    assert all(c.diagnosis and c.diagnosis.variant == "bfloat16_newton_schulz" for c in failed)
+    assert all(c.diagnosis and c.diagnosis.nearest[0][0] == "bfloat16_newton_schulz" for c in failed)
+    # named outright in float64; in float32 the variant (computed in float64) is ~4e-6 from the float32 run by
+    # rounding alone, about 1e-3 of the reference's distance: above the naming threshold (optgold.diagnose), so
+    # it is shown as the nearest instead of named
+    if dtype == "float64":
+        assert all(c.diagnosis.variant == "bfloat16_newton_schulz" for c in failed)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from optgold.reference.errors import UsageError
+
 IMAGE_SHAPE = (3, 32, 32)
 RECORD_BYTES = 1 + 3 * 32 * 32
 CLASSES = 10
@@ -18,7 +20,7 @@ TEST_FILE = "test_batch.bin"
 SUBFOLDER = "cifar-10-batches-bin"  # what the official archive unpacks to
 
 
-class CifarDataError(Exception):
+class CifarDataError(UsageError):
     """CIFAR-10 data is missing, truncated or malformed; the message says which file and what to do."""
 
 

@@ -27,7 +27,7 @@ from optgold.bench.paired import Side
 from optgold.bench.shapes import DEFAULT_WORKLOADS, WORKLOADS
 from optgold.bench.slowed import optimizer as slowed_optimizer
 from optgold.bench.workload import hyperparameters
-from optgold.commands.check import parse_impl_arg
+from optgold.commands.arguments import parse_impl_arg
 from optgold.loading import load_impl
 
 SCENARIOS = (("A/A (false alarm)", 0.0), ("5% slower (detection)", 0.05), ("10% slower (detection)", 0.10))

@@ -16,13 +16,15 @@ bandwidth says how close the step is to the memory roofline.
     ... + amsgrad        also read/write max_v               9 arrays (36 B/param)
 
 Weight decay, dampening, Nesterov and maximize change the arithmetic, not the arrays.
-State arrays carry torch's state names; tests/test_bench_traffic.py checks them
-against the state torch.optim actually keeps. LAMB needs two passes (its trust ratio
+The state arrays are the reference's own per-element buffers, under torch's names
+(reference.capabilities.buffer_names); tests/test_capabilities.py checks them against
+the state torch.optim actually keeps. LAMB needs two passes (its trust ratio
 needs tensor norms before the update can be applied), so p, m and v are read twice.
 """
 from dataclasses import dataclass
 
 from optgold import reference
+from optgold.reference import capabilities
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
 
@@ -38,42 +40,28 @@ class Streams:
         return len(self.read) + len(self.written)
 
 
-def _when(flag, *names):
-    return names if flag else ()
+def state_arrays(ref_name, hp):
+    """The state arrays (torch's names) one step reads and writes: the reference's per-element buffers."""
+    return capabilities.buffer_names(reference.get(ref_name), hp)
 
 
-# Per reference: the state arrays (torch's names) one step reads and writes, given the hyperparameters.
-STATE_ARRAYS = {
-    "sgd": lambda hp: _when(hp.get("momentum", 0.0) != 0.0, "momentum_buffer"),
-    "adam": lambda hp: ("exp_avg", "exp_avg_sq") + _when(hp.get("amsgrad"), "max_exp_avg_sq"),
-    "adamw": lambda hp: ("exp_avg", "exp_avg_sq") + _when(hp.get("amsgrad"), "max_exp_avg_sq"),
-    "nadam": lambda hp: ("exp_avg", "exp_avg_sq"),
-    "radam": lambda hp: ("exp_avg", "exp_avg_sq"),
-    "adamax": lambda hp: ("exp_avg", "exp_inf"),
-    "adadelta": lambda hp: ("square_avg", "acc_delta"),
-    "adagrad": lambda hp: ("sum",),
-    "asgd": lambda hp: ("ax",),
-    "rmsprop": lambda hp: ("square_avg",) + _when(hp.get("momentum", 0.0) != 0.0, "momentum_buffer")
-    + _when(hp.get("centered"), "grad_avg"),
-    "rprop": lambda hp: ("prev", "step_size"),
-    "lion": lambda hp: ("exp_avg",),
-    "lamb": lambda hp: ("exp_avg", "exp_avg_sq"),
-}
 SECOND_PASS = {"lamb": ("param", "exp_avg", "exp_avg_sq")}  # re-read after the norms are known
 
 
 def streams(ref_name, hp):
     """The arrays one step of ``ref_name`` must move, given its hyperparameters."""
-    reference.get(ref_name)  # an unknown name raises UnknownReference
-    if ref_name not in STATE_ARRAYS:
-        raise NotImplementedError(f"no traffic model for {ref_name!r} (sparse or closure-driven steps are not "
-                                  f"streams of dense arrays); models: {', '.join(sorted(STATE_ARRAYS))}")
-    state = STATE_ARRAYS[ref_name](hp)
+    if not has_model(ref_name):
+        models = ", ".join(name for name in reference.OPTIMIZERS if has_model(name))
+        raise NotImplementedError(f"no traffic model for {ref_name!r} (sparse, closure-driven or shape-dependent "
+                                  f"steps are not streams of dense arrays); models: {models}")
+    state = state_arrays(ref_name, hp)
     return Streams(read=("param", "grad") + state + SECOND_PASS.get(ref_name, ()), written=("param",) + state)
 
 
 def has_model(ref_name):
-    return ref_name in STATE_ARRAYS
+    """Whether one step is streams of dense arrays (an unknown name raises UnknownReference)."""
+    caps = capabilities.of(reference.get(ref_name))
+    return not (caps.closure or caps.sparse_gradients or caps.uses_shape)
 
 
 def bytes_per_param(ref_name, hp, dtype="float32"):

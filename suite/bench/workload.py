@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import torch
 
 from optgold import reference
+from optgold.reference.errors import UsageError
 from optgold.bench.shapes import WORKLOADS
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16}
 
 
-class ConstructionError(Exception):
+class ConstructionError(UsageError):
     """The implementation could not be built for this workload; the message says why."""
 
 

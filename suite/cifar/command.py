@@ -39,33 +39,24 @@ class _StepProgress:
         self.bar.update(self.tasks[key], completed=step)
 
 
-def check(args, console, factory, impl_args):
+def check(args, console, factory, options):
     """`optgold check IMPL --reference NAME --problem cifar`: replay form only (README: the CIFAR run)."""
-    from optgold.cifar import report
-    from optgold.cifar.check import check as check_cifar
+    from dataclasses import replace
 
-    if args.loss_curve and not args.loss_curve.lower().endswith(".png"):
-        raise UsageError(f"--loss-curve {args.loss_curve}: give a .png path")
-    if args.mode == "free":
-        raise UsageError("--problem cifar is checked in replay form only: gradients are recomputed at the golden "
-                         "parameters each step, because a free run of a network drifts from any golden by rounding "
-                         "alone; use --mode replay (or leave --mode out)")
+    from optgold.check import check as check_cases
+    from optgold.cifar import report
+
     with _data_errors_are_usage_errors(), _progress_bar(console) as bar:
-        result = check_cifar(factory, args.reference, impl=args.impl, dtype=args.dtype, device=args.device,
-                             impl_args=impl_args, golden_dir=args.golden_dir, cifar_dir=args.cifar_dir,
-                             timeout=args.timeout, progress=_StepProgress(bar, "checking"),
-                             free=bool(args.loss_curve), free_progress=_StepProgress(bar, "free run"))
+        result = check_cases(factory, args.reference, impl=args.impl, problem="cifar",
+                             options=replace(options, progress=_StepProgress(bar, "checking")))
     report.show(result, console)
     if args.loss_curve:
         from optgold.cifar.free_run import plot
 
-        plot(result.cases, args.loss_curve, f"{args.impl} against {args.reference}, {args.dtype}: {result.data}")
+        plot(result.cases, args.loss_curve, f"{args.impl} against {args.reference}, {args.dtype}: "
+                                            f"{result.extra['data']}")
         console.print(f"wrote the loss curves to {args.loss_curve}", highlight=False)
-    if args.json:
-        from optgold import report as base
-
-        base.write_json(result, args.json)
-    return EXIT_PASSED if result.passed else EXIT_FAILED
+    return result
 
 
 def generate(args, console):

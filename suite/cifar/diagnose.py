@@ -9,7 +9,7 @@ import numpy as np
 
 from optgold import reference
 from optgold.golden.cifar.lanes import Lanes
-from optgold.diagnose import Diagnosis
+from optgold.diagnose import decide, distance
 
 KEPT_STEPS = 8
 
@@ -23,11 +23,6 @@ class GradientLog:
             self.steps.append((grads, hp))
 
 
-def _distance(observed, candidate):
-    scale = np.abs(candidate).max() + 1e-300
-    return float(np.nan_to_num(np.abs(observed - candidate).max() / scale, nan=np.inf))
-
-
 def diagnose(case, start, log, observed, step):
     """Diagnosis at ``step`` from the implementation's flat ``observed`` params, or None if not kept."""
     if step > len(log.steps) or not np.isfinite(observed).all():
@@ -39,6 +34,5 @@ def diagnose(case, start, log, observed, step):
             lanes = Lanes(optimizer, start, case.hp, variant)
             for grads, hp in log.steps[:step]:
                 lanes.step(grads, hp)
-            distances[variant] = _distance(observed, lanes.flat_params())
-    best = min(distances, key=distances.get)
-    return Diagnosis(best, optimizer.VARIANTS[best], distances[best], distances.get("torch", float("nan")))
+            distances[variant] = distance(observed, lanes.flat_params())
+    return decide(distances, optimizer.VARIANTS)

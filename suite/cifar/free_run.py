@@ -15,9 +15,10 @@ import torch.nn.functional as F
 
 from optgold.golden.cifar import data as cifar_data
 from optgold.golden.cifar import model
-from optgold.adapters import DTYPES
-from optgold.check import impl_hyperparameters
-from optgold.runner import CaseTimeout, default_dtype, time_limit
+from optgold.check import drive
+from optgold.kinds.base import Run
+from optgold.kinds.optimizer import case_hyperparameters
+from optgold.runner import DTYPES, default_dtype
 
 
 @dataclass
@@ -31,35 +32,43 @@ class FreeRun:
 
 
 def free_run(factory, case, data, dtype="float32", device="cpu", impl_args=None, timeout=60.0, progress=None):
-    """Train IMPL freely along ``case``; ``progress(case, step)`` after each step."""
-    run = cifar_data.run_data(data, case.batch_size, case.steps, case.order_seed, case.eval_size)
-    torch_dtype = DTYPES[dtype]
-    params = [torch.tensor(p, dtype=torch_dtype, device=device).requires_grad_(True) for p in case.start()]
-    losses = []
-    try:
-        with default_dtype(torch_dtype):
-            optimizer = factory(params, **impl_hyperparameters(case, impl_args or {}))
-            for t in range(case.steps):
-                images, labels = run.batch(t)
-                for group in optimizer.param_groups:
-                    group["lr"] = float(case.lr[t])
-                with time_limit(timeout):
-                    optimizer.zero_grad()
-                    x = torch.tensor(images, dtype=torch_dtype, device=device)
-                    loss = F.cross_entropy(model.logits(params, x), torch.tensor(labels, device=device))
-                    loss.backward()
-                    optimizer.step()
-                losses.append(float(loss.detach()))
-                if progress:
-                    progress(case, t + 1)
-                if not np.isfinite(losses[-1]):
-                    return FreeRun(losses, message=f"loss not finite at step {t + 1}")
-    except CaseTimeout as caught:
-        return FreeRun(losses, message=f"timed out at step {len(losses) + 1}: {caught}")
-    except Exception as caught:  # the implementation's own failure is a result, not a crash
-        return FreeRun(losses, message=f"raised {type(caught).__name__} at step {len(losses) + 1}: {caught}")
-    final = [p.detach().to("cpu", torch.float64).numpy() for p in params]
-    return FreeRun(losses, model.evaluate_run(final, run))
+    """Train IMPL freely along ``case``; ``progress(case, step)`` after each step. Driven as a judged run
+    is (optgold.check.drive: a raise, a hang or a non-finite loss ends it at its step), but judged by no one."""
+    run = _Training(factory, case, data, dtype, device, impl_args, progress)
+    with default_dtype(dtype):
+        failure = drive(run, timeout, per_step=True)
+    if failure:
+        return FreeRun(run.losses, message=failure.message)
+    final = [p.detach().to("cpu", torch.float64).numpy() for p in run.params]
+    return FreeRun(run.losses, model.evaluate_run(final, run.data))
+
+
+class _Training(Run):
+    def __init__(self, factory, case, data, dtype, device, impl_args, progress):
+        self.factory, self.case, self.dtype, self.device = factory, case, DTYPES[dtype], device
+        self.impl_args, self.progress, self.losses = impl_args, progress, []
+        self.data = cifar_data.run_data(data, case.batch_size, case.steps, case.order_seed, case.eval_size)
+
+    def construct(self):
+        self.params = [torch.tensor(p, dtype=self.dtype, device=self.device).requires_grad_(True)
+                       for p in self.case.start()]
+        self.hyperparameters = case_hyperparameters(self.case, self.factory, self.impl_args)
+        self.optimizer = self.factory(self.params, **self.hyperparameters)
+
+    def steps(self):
+        for t in range(self.case.steps):
+            images, labels = self.data.batch(t)
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(self.case.lr[t])
+            self.optimizer.zero_grad()
+            x = torch.tensor(images, dtype=self.dtype, device=self.device)
+            loss = F.cross_entropy(model.logits(self.params, x), torch.tensor(labels, device=self.device))
+            loss.backward()
+            self.optimizer.step()
+            self.losses.append(float(loss.detach()))
+            if self.progress:
+                self.progress(self.case, t + 1)
+            yield self.losses[-1]
 
 
 def plot(results, path, data_description):
@@ -69,11 +78,11 @@ def plot(results, path, data_description):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cases = [c for c in results if c.free_run is not None]
+    cases = [c for c in results if c.details.get("free_run") is not None]
     figure, axes = plt.subplots(1, len(cases), figsize=(5.5 * len(cases), 3.8), squeeze=False)
     for axis, case in zip(axes[0], cases):
-        for label, loss, colour in (("golden", case.golden_loss, "black"), ("implementation, free run",
-                                                                             case.free_run.loss, "tab:red")):
+        for label, loss, colour in (("golden", case.details["golden_loss"], "black"),
+                                    ("implementation, free run", case.details["free_run"]["loss"], "tab:red")):
             steps = np.arange(1, len(loss) + 1)
             axis.plot(steps, loss, color=colour, alpha=0.25, linewidth=0.7, label=f"{label}, per step")
             if len(loss) >= 20:

@@ -13,19 +13,21 @@ def _accuracy(golden, impl, split):
 def run_table(result_report):
     t = Table(title="the run beside the golden (final parameters; accuracy by a float32 forward pass)",
               title_justify="left")
-    free = any(c.free_run for c in result_report.cases)
+    free = any(c.details.get("free_run") for c in result_report.cases)
     columns = ["case", "steps", "golden loss, first -> last 10", "train acc golden / impl", "test acc golden / impl"]
     if free:
         columns += ["free run loss, first -> last 10", "free run test acc"]
     for column in columns:
         t.add_column(column, justify="left" if column == "case" else "right")
     for c in result_report.cases:
-        row = [c.id, f"{c.steps_run}/{c.steps}", _curve(c.golden_loss or []),
-               _accuracy(c.golden_eval, c.evaluation, "train"), _accuracy(c.golden_eval, c.evaluation, "test")]
+        d = c.details
+        golden, impl = d.get("golden_evaluation"), d.get("evaluation")
+        row = [c.id, f"{d.get('steps_run', 0)}/{d.get('steps', '?')}", _curve(d.get("golden_loss") or []),
+               _accuracy(golden, impl, "train"), _accuracy(golden, impl, "test")]
         if free:
-            run = c.free_run
-            row += [_curve(run.loss) + (f" ({run.message})" if run.message else "") if run else "-",
-                    f"{run.evaluation['test']['accuracy']:.1%}" if run and run.evaluation else "-"]
+            run = d.get("free_run")
+            row += [_curve(run["loss"]) + (f" ({run['message']})" if run["message"] else "") if run else "-",
+                    f"{run['evaluation']['test']['accuracy']:.1%}" if run and run["evaluation"] else "-"]
         t.add_row(*row)
     return t
 
@@ -36,7 +38,7 @@ def _curve(loss):
 
 
 def show(result_report, console):
-    console.print(f"data: {result_report.data}", highlight=False)
+    console.print(f"data: {result_report.extra['data']}", highlight=False)
     console.print(base.table(result_report))
     console.print(run_table(result_report))
     for line in base.details(result_report):

@@ -10,7 +10,7 @@ import time
 
 from optgold import reference
 from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
-from optgold.commands.check import parse_impl_arg
+from optgold.commands.arguments import parse_impl_arg, require_pytest_benchmark
 
 NAME = "bench"
 
@@ -59,14 +59,6 @@ def label(spec, impl_args):
     """Attr(key=value, ...): short enough for a table cell."""
     name = spec.rpartition(":")[2]
     return f"{name}({', '.join(f'{k}={v}' for k, v in impl_args.items())})" if impl_args else name
-
-
-def require_pytest_benchmark(command):
-    """Results are kept in pytest-benchmark's format, with its machine info: say so if it is missing."""
-    try:
-        import pytest_benchmark  # noqa: F401
-    except ImportError:
-        raise UsageError(f"optgold {command} needs pytest-benchmark: pip install 'pytest-benchmark>=4'") from None
 
 
 def _validate(args):

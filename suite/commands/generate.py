@@ -1,7 +1,7 @@
 """optgold generate [--check]: write the goldens, or prove the stored ones are reproduced."""
 from optgold.golden import store
 from optgold.commands import EXIT_FAILED, EXIT_PASSED
-from optgold.commands.check import add_problem_arguments
+from optgold.commands.arguments import add_problem_arguments
 
 NAME = "generate"
 

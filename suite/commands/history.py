@@ -6,7 +6,7 @@ its head; 2 no storage, nothing stored, or a usage error.
 from pathlib import Path
 
 from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
-from optgold.commands.bench import require_pytest_benchmark
+from optgold.commands.arguments import require_pytest_benchmark
 
 NAME = "history"
 

@@ -17,7 +17,7 @@ import torch
 
 from optgold.golden.cifar import data as cifar_data
 from optgold.golden.cifar import load
-from optgold.cifar.check import check
+from optgold.check import check
 from optgold.torch_paths import PATH_ARGS as PATHS
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
@@ -44,7 +44,8 @@ def main(argv=None):
         seconds = []
         for _ in range(args.repeats):
             start = time.perf_counter()
-            report = check(cls, args.reference, dtype=args.dtype, impl_args=PATHS[path], cifar_dir=args.cifar_dir)
+            report = check(cls, args.reference, problem="cifar", dtype=args.dtype, impl_args=PATHS[path],
+                           cifar_dir=args.cifar_dir)
             seconds.append(time.perf_counter() - start)
         used = max(c.tolerance_used or 0.0 for c in report.cases)
         verdict = "passed" if report.passed else "FAILED: " + "; ".join(c.message for c in report.cases if c.message)

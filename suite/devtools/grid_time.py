@@ -1,22 +1,17 @@
-"""How long the whole grid takes: every reference, every torch path, float64 and float32.
+"""How long the whole grid takes: every kind, every reference, every torch implementation of it.
 
     python -m optgold.devtools.grid_time
 
-Optimizers run both modes on each path torch has on this machine (forloop, foreach,
-fused); references with no torch class (Lion, LAMB) are not timed. Schedulers and
-averaging run against torch's classes. Prints each reference's time and the total.
+Each kind names torch's implementations of its references (kind.torch_implementations:
+optimizers on each path torch has here, forloop, foreach, fused; references with no
+torch class, Lion and LAMB, are not timed) and the dtypes its grid is timed in; the
+network kind's CIFAR run is timed by optgold.devtools.cifar_time instead. Prints each
+check's time and the total.
 """
 import time
 
-from optgold import reference
-from optgold.reference import schedulers
-from optgold.averaging_check import CASES as AVERAGING, check_averaging
+from optgold import kinds
 from optgold.check import check
-from optgold.loading import load_impl
-from optgold.schedule_check import check_scheduler
-from optgold.torch_paths import available_paths, torch_class
-
-DTYPES = ("float64", "float32")
 
 
 def timed(run):
@@ -27,20 +22,12 @@ def timed(run):
 
 def main():
     rows, total = [], 0.0
-    for name, module in reference.OPTIMIZERS.items():
-        cls = torch_class(module)
-        if cls is None:
-            continue
-        for path, kwargs in available_paths(cls).items():
-            for dtype in DTYPES:
-                rows.append((f"{name} {path} {dtype}", *timed(lambda: check(cls, name, dtype=dtype, impl_args=kwargs))))
-    for name, module in schedulers.SCHEDULERS.items():
-        cls = load_impl(module.TORCH)
-        rows.append((f"{name}", *timed(lambda: check_scheduler(cls, name))))
-    averaged_model = load_impl("torch.optim.swa_utils:AveragedModel")
-    for name in AVERAGING:
-        for dtype in DTYPES:
-            rows.append((f"{name} {dtype}", *timed(lambda: check_averaging(averaged_model, name, dtype=dtype))))
+    for kind in kinds.KINDS.values():
+        for name in kind.references():
+            for label, factory, impl_args in kind.torch_implementations(name):
+                for dtype in kind.GRID_DTYPES:
+                    rows.append((f"{name} {label} {dtype}".replace("  ", " "),
+                                 *timed(lambda: check(factory, name, dtype=dtype, impl_args=impl_args))))
     for label, seconds, passed, cases in rows:
         total += seconds
         print(f"{label:48} {seconds:7.2f} s  {cases:3d} case-modes  {'passed' if passed else 'FAILED'}")

@@ -1,4 +1,4 @@
-"""Check a learning-rate scheduler implementation against a scheduler reference's goldens.
+"""The scheduler kind: a learning-rate scheduler implementation against a scheduler reference's goldens.
 
 Each golden case builds an optimizer with two param groups (SGD with momentum, or Adam for
 beta1 cycling), constructs the implementation on it as ``factory(optimizer, **hp,
@@ -19,7 +19,7 @@ the previous step's error forward, so errors add up step by step:
 
     bound[t, g] = C * u * (t + 1) * M_g + 2 * certified golden error
 
-C = 8, the constant of the optimizer tolerances. Calibration (tests/test_schedulers.py,
+C is the one margin of every tolerance (golden/dtypes.py). Calibration (tests/test_schedulers.py,
 tests/test_schedulers_reference.py): every torch scheduler reproduces its golden bit for
 bit, with float64 and float32 parameters alike, because the reference evaluates torch's own
 expressions in torch's order (tolerance used: 0). The legitimate alternative forms differ
@@ -35,15 +35,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optgold.check import Judgement
+from optgold.diagnose import decide
+from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.schedules import OPTIMIZERS, load_cases
+from optgold.kinds.base import Run
 from optgold.reference import schedulers
 from optgold.reference.schedulers import functions
-from optgold.check import CaseResult, CheckReport
-from optgold.diagnose import Diagnosis
 
+NAME = "scheduler"
+TIMEOUT_PER_STEP = False
 MODE = "schedule"
-UNIT_ROUNDOFF = 2.0 ** -53  # Python floats, whatever the parameters' dtype
-C = 8.0
+GRID_DTYPES = ("float64",)  # lrs are Python floats whatever the dtype
+U = UNIT_ROUNDOFF["float64"]  # Python floats, whatever the parameters' dtype
 CALIBRATED_WORST = 0.17  # worst |error| / bound of an equivalent form on the grid (measured: 0.162)
 
 
@@ -120,58 +124,6 @@ def _read(optimizer, quantities):
     return out
 
 
-@dataclass
-class ScheduleRun:
-    rows: dict  # quantity -> list of rows (row 0 after construction)
-    error: str = None
-    error_type: type = None
-    error_step: int = None  # 0: construction
-
-    def arrays(self):
-        return {q: np.array(r, dtype=np.float64) if r else np.zeros((0, 0)) for q, r in self.rows.items()}
-
-
-def run(factory, case, dtype="float64", impl_args=None, timeout=60.0, device="cpu"):
-    """Construct and step the implementation along the case; never raises for its own errors."""
-    from optgold.runner import CaseTimeout, time_limit
-
-    module = schedulers.get(case.reference)
-    quantities = tuple(case.quantities)
-    out = ScheduleRun({q: [] for q in quantities})
-    optimizer = build_optimizer(case, dtype, device)
-    hp = {}
-    try:
-        with warnings.catch_warnings(), time_limit(timeout):
-            warnings.simplefilter("ignore")
-            out.error_step = 0
-            hp = impl_hyperparameters(case, optimizer, impl_args)
-            if getattr(module, "CONSTRUCT_BY_KEYWORD", False):
-                scheduler = factory(optimizer=optimizer, **hp)
-            else:
-                scheduler = factory(optimizer, **hp)
-            for t in range(case.steps + 1):
-                out.error_step = t
-                if t > 0:
-                    optimizer.step()
-                    if case.metrics is not None:
-                        scheduler.step(float(case.metrics[t - 1]))
-                    else:
-                        scheduler.step()
-                for q, values in _read(optimizer, quantities).items():
-                    out.rows[q].append(values)
-                if not all(np.isfinite(v).all() for v in _read(optimizer, quantities).values()):
-                    out.error = f"non-finite {'/'.join(quantities)} at step {t}"
-                    return out
-    except CaseTimeout as error:
-        out.error, out.error_type = f"timed out at step {out.error_step}: {error}", CaseTimeout
-    except Exception as error:  # the implementation's own failure, reported with its step
-        where = f"construction with {_shown(hp)}" if out.error_step == 0 else f"step {out.error_step}"
-        out.error, out.error_type = f"{where} raised {type(error).__name__}: {error}", type(error)
-    else:
-        out.error_step = None
-    return out
-
-
 def _shown(hp):
     """The constructor arguments as a message shows them: callables and schedulers by name."""
     plain = (int, float, str, list, tuple, bool, type(None))
@@ -183,7 +135,7 @@ def bound(case, quantity):
     expected = case.quantities[quantity]
     scale = np.abs(expected).max(axis=0, keepdims=True)
     steps = np.arange(1, expected.shape[0] + 1)[:, None]
-    return C * UNIT_ROUNDOFF * steps * scale + 2 * case.golden_error.get(quantity, 0.0)
+    return C * U * steps * scale + 2 * case.golden_error.get(quantity, 0.0)
 
 
 def judge(case, observed):
@@ -252,55 +204,8 @@ def variant_distances(case, observed):
 
 
 def diagnose(case, observed):
-    distances = variant_distances(case, observed)
-    if not distances:
-        return None
-    best = min(distances, key=distances.get)
     descriptions = {**schedulers.get(case.reference).VARIANTS, GROUP_0_FOR_ALL[0]: GROUP_0_FOR_ALL[1]}
-    return Diagnosis(best, descriptions[best], distances[best], distances.get("torch", float("nan")))
-
-
-def check_case(factory, case, dtype="float64", impl_args=None, timeout=60.0, device="cpu"):
-    result = CaseResult(case.id, "failed", MODE, dtype)
-    outcome = run(factory, case, dtype, impl_args, timeout, device)
-    if outcome.error_type is NotImplementedError and outcome.error_step in (0, 1):
-        result.status, result.message = "skipped", f"not implemented: {outcome.error}"
-        return result
-    observed = outcome.arrays()
-    divergence, result.max_abs_error, result.tolerance_used = judge(case, observed)
-    result.divergence = divergence
-    messages = []
-    if divergence:
-        result.first_divergent_step = divergence.step
-        messages.append(divergence.describe())
-    if outcome.error:
-        if result.first_divergent_step is None or outcome.error_step < result.first_divergent_step:
-            result.first_divergent_step = outcome.error_step
-        messages.append(outcome.error)
-    if messages:
-        if any(len(rows) for rows in observed.values()):
-            result.diagnosis = diagnose(case, observed)
-            if result.diagnosis:
-                messages.append(result.diagnosis.describe())
-    else:
-        result.status = "passed"
-    result.message = "; ".join(messages)
-    return result
-
-
-def check_scheduler(factory, ref_name, impl="", dtype="float64", impl_args=None, golden_dir=None, timeout=60.0,
-                    device="cpu", progress=None):
-    """Every golden case of scheduler ``ref_name``: a CheckReport of CaseResults in mode "schedule".
-
-    ``factory`` is a scheduler class or a callable ``(optimizer, **hyperparameters) -> scheduler``.
-    """
-    results = []
-    for case in load_cases(ref_name, golden_dir):
-        result = check_case(factory, case, dtype, impl_args, timeout, device)
-        results.append(result)
-        if progress:
-            progress(result)
-    return CheckReport(ref_name, impl, results)
+    return decide(variant_distances(case, observed), descriptions)
 
 
 def reference_rows(case):
@@ -309,3 +214,97 @@ def reference_rows(case):
 
     return {q: np.array(r) for q, r in run_reference(_golden_case_view(case)).items()}
 
+
+
+def references():
+    return schedulers.SCHEDULERS
+
+
+def cases(ref_name, options):
+    return load_cases(ref_name, options.golden_dir)
+
+
+def modes(case, options):
+    return (MODE,)
+
+
+def not_applicable(case, mode, options):
+    return None
+
+
+def start(factory, case, mode, options, earlier):
+    return ScheduleRun(factory, case, options)
+
+
+def report_extra(options):
+    return {}
+
+
+def torch_implementations(ref_name):
+    return [("", torch_class(schedulers.get(ref_name)), {})]
+
+
+def listing():
+    """The scheduler references: torch's arguments (required ones marked), variants, case count."""
+    from rich.table import Table
+
+    from optgold.golden.schedules import GRID
+
+    t = Table("scheduler", "hyperparameters (torch defaults)", "variants", "cases")
+    for name, module in schedulers.SCHEDULERS.items():
+        hp = ", ".join(k if k in module.REQUIRED else f"{k}={v}" for k, v in module.DEFAULTS.items())
+        t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
+    return t
+
+
+class ScheduleRun(Run):
+    """Construct the implementation on the case's optimizer and step it; the rows read after each step."""
+
+    def __init__(self, factory, case, options):
+        self.factory, self.case, self.options = factory, case, options
+        self.quantities = tuple(case.quantities)
+        self.rows = {q: [] for q in self.quantities}
+
+    def construct(self):
+        module = schedulers.get(self.case.reference)
+        self.optimizer = build_optimizer(self.case, self.options.dtype, self.options.device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.hyperparameters = impl_hyperparameters(self.case, self.optimizer, self.options.impl_args)
+            if getattr(module, "CONSTRUCT_BY_KEYWORD", False):
+                self.scheduler = self.factory(optimizer=self.optimizer, **self.hyperparameters)
+            else:
+                self.scheduler = self.factory(self.optimizer, **self.hyperparameters)
+        self._read()
+
+    def _read(self):
+        values = _read(self.optimizer, self.quantities)
+        for q, row in values.items():
+            self.rows[q].append(row)
+        return np.concatenate([np.asarray(v, dtype=np.float64) for v in values.values()])
+
+    def steps(self):
+        metrics = self.case.metrics
+        for t in range(1, self.case.steps + 1):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.optimizer.step()
+                if metrics is not None:
+                    self.scheduler.step(float(metrics[t - 1]))
+                else:
+                    self.scheduler.step()
+            yield self._read()
+
+    def observed(self):
+        return {q: np.array(r, dtype=np.float64) if r else np.zeros((0, 0)) for q, r in self.rows.items()}
+
+    def judge(self):
+        first, error, used = judge(self.case, self.observed())
+        return Judgement(first, error, used, self.case.steps)
+
+    def diagnose(self, judgement):
+        observed = self.observed()
+        return diagnose(self.case, observed) if any(len(rows) for rows in observed.values()) else None
+
+    def hyperparameters_shown(self):
+        return str(_shown(self.hyperparameters or {}))

@@ -1,13 +1,8 @@
-"""How to drive an implementation under test.
-
-An adapter takes flat float64 gradients, one step at a time, and exposes the flat
-float64 parameters and any torch-named state. New kinds of implementation
-(functional, distributed, compiled) plug in by providing the same three methods.
-"""
+"""The eager torch adapter: a torch.optim.Optimizer, or a factory returning one (optgold.adapters' protocol)."""
 import numpy as np
 import torch
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+from optgold.runner import DTYPES
 
 
 class TorchOptimizerAdapter:
@@ -30,9 +25,29 @@ class TorchOptimizerAdapter:
             self.params.append(chunk.to(dtype=DTYPES[dtype], device=device))
             offset += n
         self.shapes, self.sparse, self.state_on_first = shapes, sparse, state_on_first
-        params = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in groups] or self.params
-        self.optimizer = factory(params, **hyperparameters)
-        self.scheduler = make_scheduler(self.optimizer, schedule) if schedule else None
+        self.factory, self.hyperparameters, self.groups, self.schedule = factory, hyperparameters, groups, schedule
+        self.optimizer, self.scheduler = self._build()
+
+    def _build(self):
+        params = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in self.groups] or self.params
+        optimizer = self.factory(params, **self.hyperparameters)
+        self._built_groups = _hyperparameter_groups(optimizer)  # before a scheduler moves the lr
+        scheduler = make_scheduler(optimizer, self.schedule) if self.schedule else None
+        return optimizer, scheduler
+
+    def restart(self):
+        """As a job restarted from a checkpoint: fresh parameter tensors holding the same values, a
+        fresh optimizer (and scheduler) from the same factory, then their saved state_dicts loaded.
+        The state dicts go through a deep copy, as through a file: nothing stays shared."""
+        import copy
+
+        saved = copy.deepcopy(self.optimizer.state_dict())
+        saved_scheduler = copy.deepcopy(self.scheduler.state_dict()) if self.scheduler is not None else None
+        self.params = [p.detach().clone() for p in self.params]
+        self.optimizer, self.scheduler = self._build()
+        self.optimizer.load_state_dict(saved)
+        if saved_scheduler is not None:
+            self.scheduler.load_state_dict(saved_scheduler)
 
     def _write_grads(self, flat_grad):
         grad = torch.tensor(flat_grad, dtype=torch.float64)  # a copy: the golden arrays stay untouched
@@ -62,6 +77,18 @@ class TorchOptimizerAdapter:
 
         self.optimizer.step(closure)
 
+    def set_lr(self, lr):
+        groups = getattr(self.optimizer, "param_groups", None)
+        if groups is None:
+            raise NotImplementedError("the case schedules lr, and the implementation exposes no param_groups to "
+                                      "set it in")
+        for group in groups:
+            group["lr"] = lr
+
+    def hyperparameter_groups(self):
+        """As built, before an attached scheduler set its first lr."""
+        return self._built_groups
+
     def flat_params(self):
         return torch.cat([p.detach().reshape(-1).to("cpu", torch.float64) for p in self.params]).numpy()
 
@@ -89,13 +116,33 @@ class TorchOptimizerAdapter:
         return counts
 
 
+def _hyperparameter_groups(optimizer):
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        return None
+    return [{k: v for k, v in g.items() if k != "params"} for g in groups]
+
+
 def make_scheduler(optimizer, schedule):
     """torch's own scheduler for a reference scheduler name (checked on its own by
-    `optgold check --reference <scheduler>`), driving the optimizer under test."""
-    from optgold.reference import schedulers
-    from optgold.loading import load_impl
+    `optgold check --reference <scheduler>`), driving the optimizer under test.
 
-    return load_impl(schedulers.get(schedule["scheduler"]).TORCH)(optimizer, **schedule["hp"])
+    A scheduler that cannot be built on the implementation (it has no ``momentum`` to
+    cycle, say) is the case's setup failing, reported as that."""
+    from optgold.check import SetupError
+    from optgold.loading import load_impl
+    from optgold.reference import schedulers
+
+    spec = schedulers.get(schedule["scheduler"]).TORCH
+    try:
+        return load_impl(spec)(optimizer, **schedule["hp"])
+    except Exception as error:
+        raise SetupError(f"the case attaches torch's {spec.rpartition(':')[2]}({_shown(schedule['hp'])}), which "
+                         f"could not be built on the implementation: {type(error).__name__}: {error}") from None
+
+
+def _shown(hp):
+    return ", ".join(f"{k}={v}" for k, v in hp.items())
 
 
 def sparse_with_repeats(dense):

@@ -1,0 +1,32 @@
+"""What every kind's run of one case provides to optgold.check.check_case, with the defaults most share."""
+from optgold import hyperparameters
+
+
+class Run:
+    """One case in one mode. check_case calls construct(), then iterates steps(), then judge().
+
+    construct() builds the implementation (raising hyperparameters.Skip for a configuration
+    it cannot take, check.ConfigMismatch for one it does not hold); steps() steps it and
+    yields the flat values of each step (their finiteness is checked by check_case), or None.
+    """
+    hyperparameters = None  # the keywords the implementation was built with
+
+    def construct(self):
+        raise NotImplementedError
+
+    def steps(self):
+        raise NotImplementedError
+
+    def judge(self):
+        raise NotImplementedError
+
+    def diagnose(self, judgement):
+        """Which named variant or known bug the run matches (a Diagnosis), or None."""
+        return None
+
+    def details(self):
+        """Kind-specific fields of the case's JSON result."""
+        return {}
+
+    def hyperparameters_shown(self):
+        return hyperparameters.describe(self.hyperparameters or {})
