@@ -9,7 +9,7 @@ from optgold import reference
 from optgold.golden import schedules, store
 from optgold.golden.certify import certificate
 from optgold.golden.dtypes import UNIT_ROUNDOFF
-from optgold.golden.grid import GRID
+from optgold.golden.grid import GRID, grid_of
 from optgold.reference import problems, trajectory
 
 GENERATOR_VERSION = "3"
@@ -101,7 +101,7 @@ def build(names=None, certify=True, progress=None):
     files = schedules.build(scheduler_names, certify, progress) if scheduler_names != [] else {}
     for ref_name in GRID if names is None else [n for n in names if n not in schedules.GRID]:
         metas, arrays = [], {}
-        for case in GRID[ref_name]:
+        for case in grid_of(ref_name):
             meta, case_arrays = case_record(ref_name, case, certify)
             metas.append(meta)
             arrays.update(case_arrays)
@@ -116,11 +116,12 @@ def generate(directory, progress=None, names=None):
     return store.write(directory, build(names, progress=progress), GENERATOR_VERSION, merge=names is not None)
 
 
-def check(directory, progress=None):
-    """Regenerate into a scratch folder; returns {file: problem} for files not reproduced."""
+def check(directory, progress=None, names=None):
+    """Regenerate into a scratch folder (every golden, or the named references'); returns
+    {file: problem} for files not reproduced."""
     stored = store.read_manifest(directory)
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate(scratch, progress)
+        fresh = generate(scratch, progress, names)
     problems_found = {}
     for name, entry in fresh["files"].items():
         if name not in stored["files"]:
@@ -131,7 +132,7 @@ def check(directory, progress=None):
             problems_found[name] = "listed in the manifest but the file is missing"
         elif store.sha256((Path(directory) / name).read_bytes()) != entry["sha256"]:
             problems_found[name] = "stored file does not match its manifest"
-    for name in set(stored["files"]) - set(fresh["files"]):
+    for name in set(stored["files"]) - set(fresh["files"]) if names is None else ():
         problems_found[name] = "stored but no longer generated"
     if stored.get("generator_version") != GENERATOR_VERSION:
         problems_found[store.MANIFEST] = f"generator version {stored.get('generator_version')} != {GENERATOR_VERSION}"

@@ -40,3 +40,12 @@ def get(name):
         return OPTIMIZERS[name]
     except KeyError:
         raise UnknownReference(name) from None
+
+
+def add(module, name):
+    """Make ``module``, a reference kept outside this package (its author's own repository), known
+    as ``name``: a plain-Python module with this package's protocol and a GRID of its cases.
+    Adding the same module twice is harmless; another module under a known name is refused."""
+    if OPTIMIZERS.get(name, module) is not module:
+        raise UsageError(f"a reference named {name!r} already exists; rename {getattr(module, '__file__', name)}")
+    OPTIMIZERS[name] = module

@@ -35,9 +35,17 @@ def load_impl(spec):
 
 
 def _load_file(path, spec):
+    return load_module_file(path, f"IMPL {spec!r}")
+
+
+def load_module_file(path, what):
+    """Import the Python file ``path`` as a module of its own; ``what`` names it in errors."""
+    path = Path(path)
     if not path.is_file():
-        raise ImplLoadError(f"no such file {str(path)!r} (IMPL {spec!r})")
+        raise ImplLoadError(f"no such file {str(path)!r} ({what})")
     name = f"optgold_impl_{abs(hash(str(path.resolve())))}"
+    if name in sys.modules:
+        return sys.modules[name]  # loaded once: classes keep one identity
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # dataclasses and pickling look modules up by name

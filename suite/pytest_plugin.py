@@ -61,7 +61,7 @@ def pytest_generate_tests(metafunc):
         return
     if marker is None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid} takes optgold_case but has no @pytest.mark.optgold")
-    from optgold import kinds
+    from optgold import external, kinds
     from optgold.check import Options
     from optgold.loading import load_impl
 
@@ -71,6 +71,7 @@ def pytest_generate_tests(metafunc):
     unknown = set(kwargs) - set(OPTIONS) - {"golden_dir"}
     if unknown:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown optgold marker arguments {sorted(unknown)}")
+    ref_name = external.resolve(ref_name, kwargs.get("golden_dir"))
     kind = kinds.kind_of(ref_name, problem)
     options = Options(modes=tuple(modes) if modes else None, **kwargs)
     factory = load_impl(impl) if isinstance(impl, str) else impl

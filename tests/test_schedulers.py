@@ -157,7 +157,7 @@ def test_a_failure_reports_step_group_values_tolerance_and_variant():
     assert case.divergence.group == 0 and case.divergence.expected == 0.05 and case.divergence.observed == 0.1
     assert case.message.startswith("lr diverges at step 3, param group 0: observed 0.10000000000000001, "
                                    "expected 0.050000000000000003, tolerance ")
-    assert "closest named variant: decay_one_late" in case.message
+    assert "explained by named variant decay_one_late" in case.message
     assert case.as_json()["first_divergent_step"] == 3 and case.as_json()["mode"] == "schedule"
 
 

@@ -23,3 +23,13 @@ def _discover():
 
 
 GRID = _discover()
+
+
+def grid_of(ref_name):
+    """The cases of a reference: its module here, or, for a reference from outside the package,
+    the rows of its own GRID (as ``cases`` takes them)."""
+    if ref_name in GRID:
+        return GRID[ref_name]
+    from optgold import reference
+
+    return cases(ref_name, reference.get(ref_name).GRID)

@@ -63,7 +63,7 @@ def generate(args, console):
     """`optgold generate --problem cifar`: train the reference runs and write (or --check) their goldens."""
     from optgold.golden.cifar import data as cifar_data
     from optgold.golden.cifar import generate as cifar_generate
-    from optgold.golden.cifar.load import golden_dir
+    from optgold.golden.cifar.load import golden_dir, rebuild_for
 
     with _data_errors_are_usage_errors():
         data = cifar_data.load(args.cifar_dir)
@@ -73,7 +73,8 @@ def generate(args, console):
     with _progress_bar(console) as bar:
         progress = _StepProgress(bar, "training")
         if args.check:
-            store.read_manifest(directory)  # a missing manifest is an error before minutes of work
+            # a missing manifest is an error before minutes of work, naming the command that rebuilds it
+            store.read_manifest(directory, rebuild_for(directory, data))
             problems, exact = cifar_generate.check(directory, data, progress=progress)
         else:
             manifest = cifar_generate.generate(directory, data, progress=progress)

@@ -11,7 +11,8 @@ def add_parser(subparsers):
 
     p = subparsers.add_parser(NAME, help="check an implementation against a reference's goldens")
     p.add_argument("impl", metavar="IMPL", help="package.module:Attr or path/to/file.py:Attr")
-    p.add_argument("--reference", required=True, metavar="NAME", help="reference name, see `optgold list`")
+    p.add_argument("--reference", required=True, metavar="NAME", help="reference name, see `optgold list`; or "
+                   "path/to/my_ref.py, a reference from outside optgold, with --golden-dir")
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
@@ -63,6 +64,9 @@ def run(args, console):
     from optgold.check import Options, check
     from optgold.loading import load_impl
 
+    from optgold import external
+
+    args.reference = external.resolve(args.reference, args.golden_dir)
     kind = _kind(args)
     _validate(args, kind)
     options = Options(dtype=args.dtype, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
