@@ -35,21 +35,24 @@ class GoldenCase:
         return self.params.shape[1]
 
 
-def _hyperparameters(raw, defaults, label, partial=False):
-    if not (set(raw) <= set(defaults) if partial else set(raw) == set(defaults)):
-        raise store.GoldenError(f"{label}: hyperparameters {sorted(raw)} do not match the reference's "
-                                f"{sorted(defaults)}; regenerate with `optgold generate`")
+def _hyperparameters(raw, defaults, label, rebuild, partial=False):
+    if not isinstance(raw, dict) or not (set(raw) <= set(defaults) if partial else set(raw) == set(defaults)):
+        raise store.GoldenError(f"{label}: hyperparameters {sorted(raw) if isinstance(raw, dict) else raw!r} do not "
+                                f"match the reference's {sorted(defaults)}; regenerate with `{rebuild}`")
     return {k: tuple(v) if isinstance(defaults[k], tuple) else v for k, v in raw.items()}
 
 
-def _array(arrays, key, shape, label):
+def _array(arrays, key, shape, label, rebuild):
     """A validated golden array; a None in ``shape`` accepts any length there (state with
     one number per tensor, or factored state, is narrower than the parameters)."""
     value = arrays.get(key)
     fits = value is not None and len(value.shape) == len(shape) and all(
         want is None or have == want for have, want in zip(value.shape, shape))
     if not fits or value.dtype != np.float64 or not np.isfinite(value).all():
-        raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate the goldens")
+        got = "absent" if value is None else f"{value.dtype} {value.shape}"
+        want = "(" + ", ".join("any" if w is None else str(w) for w in shape) + ")"
+        raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite (want float64 {want}, "
+                                f"got {got}); regenerate with `{rebuild}`")
     value.flags.writeable = False  # goldens are shared by every run; nothing may write into them
     return value
 
@@ -58,30 +61,35 @@ def load_cases(ref_name, directory=None):
     """Every golden case of one reference, checked against the manifest hash and for shape."""
     defaults = reference.get(ref_name).DEFAULTS
     directory = store.golden_dir(directory)
-    meta, arrays = store.read(directory, f"{ref_name}.npz")
+    rebuild = store.rebuild_command(directory)
+    meta, arrays = store.read(directory, f"{ref_name}.npz", rebuild)
     label = directory / f"{ref_name}.npz"
     cases = []
     try:
         for m in meta["cases"]:
             n, steps, cid = sum(int(np.prod(s)) for s in m["shapes"]), m["steps"], m["id"]
             certificate = m.get("certificate", {})
+
+            def array(key, shape):
+                return _array(arrays, f"{cid}/{key}", shape, label, rebuild)
+
             cases.append(GoldenCase(
                 reference=ref_name, id=cid, problem=m["problem"], negate=m["negate"], steps=steps,
-                hp=_hyperparameters(m["hp"], defaults, f"{label}:{cid}"),
+                hp=_hyperparameters(m["hp"], defaults, f"{label}:{cid}", rebuild),
                 shapes=[tuple(s) for s in m["shapes"]],
-                params=_array(arrays, f"{cid}/params", (steps + 1, n), label),
-                grads=_array(arrays, f"{cid}/grads", (steps, n), label),
-                state={s: _array(arrays, f"{cid}/state/{s}", (steps, None), label) for s in m["state_names"]},
-                drift={d: _array(arrays, f"{cid}/drift/{d}", (steps + 1,), label) for d in UNIT_ROUNDOFF},
-                state_drift={d: {s: _array(arrays, f"{cid}/state_drift/{d}/{s}", (steps,), label)
-                                 for s in m["state_names"]} for d in UNIT_ROUNDOFF},
+                params=array("params", (steps + 1, n)),
+                grads=array("grads", (steps, n)),
+                state={s: array(f"state/{s}", (steps, None)) for s in m["state_names"]},
+                drift={d: array(f"drift/{d}", (steps + 1,)) for d in UNIT_ROUNDOFF},
+                state_drift={d: {s: array(f"state_drift/{d}/{s}", (steps,)) for s in m["state_names"]}
+                             for d in UNIT_ROUNDOFF},
                 golden_error={"replay": certificate.get("replay_max_abs_error", 0.0),
                               "free": certificate.get("free_max_abs_error", 0.0)},
                 groups=tuple({"tensors": g["tensors"], "hp": _hyperparameters(g["hp"], defaults, f"{label}:{cid}",
-                                                                              partial=True)}
+                                                                              rebuild, partial=True)}
                              for g in m.get("groups", ())),
                 schedule=m.get("schedule"),
             ))
-    except (KeyError, TypeError) as error:
-        raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate the goldens") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate with `{rebuild}`") from None
     return cases
