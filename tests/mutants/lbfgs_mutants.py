@@ -2,12 +2,30 @@
 
 ``LBFGS`` follows torch.optim.LBFGS (its state lives in the first parameter's state,
 with torch's names); the strong Wolfe line search is torch's own function, so that the
-mutants below are bugs in the quasi-Newton part. Each mutant overrides one small method
-and differs from it in one place, marked ``# BUG``.
+mutants below are bugs in the quasi-Newton part, or, for the line-search mutants, torch's
+own _strong_wolfe and _cubic_interpolate with one source line replaced. Each mutant
+overrides one small method and differs from it in one place, marked ``# BUG``.
 """
+import importlib
+import inspect
+
 import torch
 from torch.optim import Optimizer
 from torch.optim.lbfgs import _strong_wolfe
+
+_TORCH_LBFGS = importlib.import_module("torch.optim.lbfgs")  # torch.optim does not keep the submodule's name
+
+
+def _torch_line_search(function, old, new):
+    """torch's _strong_wolfe, with ``old`` replaced by ``new`` in the source of ``function``
+    (_strong_wolfe or the _cubic_interpolate it calls): one bug in torch's own code."""
+    namespace = dict(vars(_TORCH_LBFGS))
+    source = inspect.getsource(getattr(_TORCH_LBFGS, function))
+    assert source.count(old) == 1, f"torch.optim.lbfgs.{function} changed: the mutant's line {old!r} is gone"
+    exec(compile(source.replace(old, new), f"<mutant {function}>", "exec"), namespace)
+    if function != "_strong_wolfe":
+        exec(compile(inspect.getsource(_strong_wolfe), "<mutant _strong_wolfe>", "exec"), namespace)
+    return namespace["_strong_wolfe"]
 
 
 class LBFGS(Optimizer):
@@ -74,6 +92,9 @@ class LBFGS(Optimizer):
     def evals_after(self, current_evals, ls_func_evals):
         return current_evals + ls_func_evals
 
+    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
+        return _strong_wolfe(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
     # -- the step ------------------------------------------------------------------------------
 
     @torch.no_grad()
@@ -117,9 +138,9 @@ class LBFGS(Optimizer):
             ls_func_evals = 0
             if group["line_search_fn"] == "strong_wolfe":
                 x = [p.clone() for p in self._params]
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                loss, flat_grad, t, ls_func_evals = self.line_search(
                     lambda x, t, d: self._evaluate(closure, x, t, d), x, t, d, loss, flat_grad, gtd,
-                    max_ls=max_eval - current_evals)
+                    max_eval - current_evals)
                 state["t"] = t
                 self._add(t, d)
                 opt_cond = flat_grad.abs().max() <= tolerance_grad
@@ -221,6 +242,55 @@ class LBFGSLineSearchEvalsUncounted(LBFGS):
         return current_evals  # BUG: current_evals + ls_func_evals
 
 
+_LAST_TRIAL_SEARCH = _torch_line_search(
+    "_strong_wolfe", "        bracket = [0, t]\n        bracket_f = [f, f_new]\n        bracket_g = [g, g_new]\n",
+    "        bracket = [t, t]  # BUG: [0, t], [f, f_new], [g, g_new]: the start is a candidate too\n"
+    "        bracket_f = [f_new, f_new]\n        bracket_g = [g_new, g_new]\n")
+
+
+class LBFGSExhaustedSearchKeepsLastTrial(LBFGS):
+    """A line search out of evaluations returns its last trial, even where the start had the lower loss."""
+
+    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
+        return _LAST_TRIAL_SEARCH(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
+
+_FAR_BOUND_CUBIC = _torch_line_search(
+    "_cubic_interpolate", "        return (xmin_bound + xmax_bound) / 2.0",
+    "        return xmax_bound  # BUG: (xmin_bound + xmax_bound) / 2.0, bisect")
+
+
+class LBFGSCubicWithoutMinimumToFarBound(LBFGS):
+    """A cubic with no real minimizer (d1^2 < g1 g2) sends the trial to its far bound instead of bisecting."""
+
+    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
+        return _FAR_BOUND_CUBIC(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
+
+_WRONG_END_ZOOM = _torch_line_search(
+    "_strong_wolfe", "                if abs(t - max(bracket)) < abs(t - min(bracket)):",
+    "                if abs(t - max(bracket)) > abs(t - min(bracket)):  # BUG: <, the nearer end")
+
+
+class LBFGSZoomMovesFromWrongEnd(LBFGS):
+    """A zoom trial stuck near one end of the bracket is moved 0.1 of its length in from the other end."""
+
+    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
+        return _WRONG_END_ZOOM(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
+
+_ALWAYS_SWAP_ZOOM = _torch_line_search(
+    "_strong_wolfe", "            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:",
+    "            else:  # BUG: elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:")
+
+
+class LBFGSZoomAlwaysSwaps(LBFGS):
+    """A lower zoom trial always makes the old low end the high end, even when the slope points past it."""
+
+    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
+        return _ALWAYS_SWAP_ZOOM(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
+
 REFERENCE = "lbfgs"
 CORRECT = LBFGS
 MUTANTS = [
@@ -230,4 +300,8 @@ MUTANTS = [
     LBFGSSecondLoopReversed,
     LBFGSFirstStepScaledEveryCall,
     LBFGSLineSearchEvalsUncounted,
+    LBFGSExhaustedSearchKeepsLastTrial,
+    LBFGSCubicWithoutMinimumToFarBound,
+    LBFGSZoomMovesFromWrongEnd,
+    LBFGSZoomAlwaysSwaps,
 ]
