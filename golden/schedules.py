@@ -279,13 +279,15 @@ def load_cases(name, directory=None):
     """Every golden case of scheduler ``name``, checked against the manifest hash and for shape."""
     module = schedulers.get(name)
     directory = store.golden_dir(directory)
-    meta, arrays = store.read(directory, FILE.format(name))
+    rebuild = store.rebuild_command(directory)
+    meta, arrays = store.read(directory, FILE.format(name), rebuild)
     label = directory / FILE.format(name)
 
     def array(key, shape):
         value = arrays.get(key)
         if value is None or value.shape != shape or value.dtype != np.float64 or not np.isfinite(value).all():
-            raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate the goldens")
+            raise store.GoldenError(f"{label}: array {key} is missing, misshapen or not finite; regenerate with "
+                                    f"`{rebuild}`")
         value.flags.writeable = False
         return value
 
@@ -295,7 +297,7 @@ def load_cases(name, directory=None):
             cid, steps, groups = m["id"], m["steps"], m["groups"]
             if set(m["hp"]) != set(module.DEFAULTS) or set(m["quantities"]) != set(module.QUANTITIES):
                 raise store.GoldenError(f"{label}:{cid}: hyperparameters or quantities do not match the reference; "
-                                        "regenerate with `optgold generate`")
+                                        f"regenerate with `{rebuild}`")
             certificate = m.get("certificate", {})
             cases.append(ScheduleGolden(
                 reference=name, id=cid, steps=steps, hp=m["hp"], optimizer=m["optimizer"], groups=groups,
@@ -303,7 +305,7 @@ def load_cases(name, directory=None):
                 metrics=array(f"{cid}/metrics", (steps,)) if getattr(module, "METRICS", False) else None,
                 golden_error={q: certificate.get(q, {}).get("max_abs_error", 0.0) for q in m["quantities"]},
             ))
-    except (KeyError, TypeError) as error:
-        raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate the goldens") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate with `{rebuild}`") from None
     return cases
 
