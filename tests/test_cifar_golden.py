@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from optgold.golden import store
-from optgold.golden.cifar import binary, generate, load, synthetic
+from optgold.golden.cifar import binary, generate, load, schedule, synthetic
 from optgold.golden.cifar import data as cifar_data
-from optgold.golden.cifar.grid import COSINE, GRID, _case
+from optgold.golden.cifar.grid import GRID, _case, warmup_cosine
 from functools import partial
 
 from optgold.check import check as check_any
@@ -21,7 +21,8 @@ from optgold.cli import main
 from tests.mutants import adam_mutants
 
 TINY = dict(steps=4, batch_size=4, eval_size=40)
-TINY_GRID = {"adam": [_case("adam", "tiny_l2_cosine", dict(lr=1e-3, weight_decay=1e-4), COSINE, **TINY)],
+TINY_COSINE = warmup_cosine(2, 5e-5, steps=4)  # two warmup steps, then two of cosine
+TINY_GRID = {"adam": [_case("adam", "tiny_l2_cosine", dict(lr=1e-3, weight_decay=1e-4), TINY_COSINE, **TINY)],
              "sgd": [_case("sgd", "tiny_nesterov", dict(lr=0.01, momentum=0.9, nesterov=True), **TINY)]}
 
 
@@ -64,7 +65,8 @@ def test_reproduction_is_judged_by_the_float64_bound(tiny_root):
 def test_stored_case_carries_what_the_issue_asks(tiny_root):
     (case,) = load.load_cases("adam", tiny_root / "cifar", cifar_data.load())
     assert case.loss.shape == (4,) and case.fingerprints.shape == (5, 10, 6) and case.final_params.shape == (145_578,)
-    assert case.lr.tolist() == pytest.approx([5e-5, 1e-4, 1.5e-4, 2e-4])  # the warmup of the schedule
+    assert case.lr.tolist() == pytest.approx([5e-4, 1e-3, 5.25e-4, 5e-5])  # warmup, then cosine to eta_min
+    assert case.lr.tolist() == schedule.learning_rates(TINY_COSINE, 1e-3, 4) and case.schedule == TINY_COSINE
     assert set(case.golden_eval) == {"train", "test"} and case.data_name == "synthetic"
     assert (case.drift[1:] > 0).all() and case.drift.max() < 1e-10
 
@@ -157,10 +159,23 @@ def test_packaged_goldens_are_small_and_cover_the_issue():
     assert total < 5e6, f"{total / 1e6:.1f} MB of CIFAR goldens"
     cases = {(c.reference, c.id): c for name in GRID for c in GRID[name]}
     assert all(c.steps >= 200 for c in cases.values())
-    assert any(c.schedule["name"] != "constant" for c in cases.values())
+    assert any(c.schedule for c in cases.values()) and any(c.schedule is None for c in cases.values())
     hp = [c.hp for c in cases.values()]
     assert any(h.get("nesterov") for h in hp) and any(h.get("momentum") and not h.get("nesterov") for h in hp)
     assert any(h.get("amsgrad") for h in hp) and {"sgd", "adam", "adamw", "rmsprop"} <= {r for r, _ in cases}
+
+
+def test_packaged_lrs_are_their_schedule_specs():
+    """The stored spec is the grid's, and the stored lrs are what it gives (the reference scheduler's
+    rows, which tests/test_cifar_problem.py proves equal to torch's SequentialLR)."""
+    directory = load.golden_dir(None, "synthetic")
+    for name, cases in GRID.items():
+        meta, arrays = store.read(directory, f"{name}.npz")
+        stored = {m["id"]: m for m in meta["cases"]}
+        for case in cases:
+            assert stored[case.id]["schedule"] == case.schedule, case.id
+            lr = arrays[f"{case.id}/lr"]
+            assert lr.tolist() == schedule.learning_rates(case.schedule, case.hp["lr"], case.steps), case.id
 
 
 def test_packaged_loss_falls():

@@ -3,9 +3,11 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from optgold.golden.cifar import data as cifar_data
 from optgold.golden.cifar import fingerprint, model, schedule, synthetic
+from optgold.golden.cifar.grid import GRID, warmup_cosine
 
 
 def test_the_network_is_the_tutorial_one():
@@ -72,10 +74,52 @@ def test_data_identity_sees_one_changed_pixel():
 
 
 def test_warmup_cosine_schedule():
-    rates = schedule.learning_rates({"name": "warmup_cosine", "warmup": 4, "final_fraction": 0.1}, 0.2, 20)
+    rates = schedule.learning_rates(warmup_cosine(4, 0.02, steps=20), 0.2, 20)
     assert len(rates) == 20 and rates[0] == pytest.approx(0.05) and rates[3] == pytest.approx(0.2)
-    assert rates[-1] == pytest.approx(0.02) and all(a >= b for a, b in zip(rates[3:], rates[4:]))
-    assert schedule.learning_rates({"name": "constant"}, 0.3, 3) == [0.3] * 3
+    assert rates[-1] == 0.02 and all(a >= b for a, b in zip(rates[3:], rates[4:]))
+    assert schedule.learning_rates(None, 0.3, 3) == [0.3] * 3
+
+
+def test_a_schedule_that_sets_more_than_the_lr_is_refused():
+    cycle = {"scheduler": "one_cycle_lr", "hp": {"max_lr": 0.1, "total_steps": 10}}
+    with pytest.raises(ValueError, match="sets the lr alone"):
+        schedule.learning_rates(cycle, 0.01, 10)
+
+
+def _torch_sequential_lrs(spec, lr, steps):
+    """The lr of each optimizer step under torch's own SequentialLR(LinearLR, CosineAnnealingLR), stepped
+    after each optimizer step as a training loop does."""
+    linear, cosine = spec["hp"]["schedulers"]
+    assert spec["scheduler"] == "sequential_lr"
+    assert (linear["scheduler"], cosine["scheduler"]) == ("linear_lr", "cosine_annealing_lr")
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    subs = [torch.optim.lr_scheduler.LinearLR(optimizer, **linear["hp"]),
+            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, **cosine["hp"])]
+    scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, subs, milestones=spec["hp"]["milestones"])
+    rates = []
+    for _ in range(steps):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+SCHEDULED = [c for cases in GRID.values() for c in cases if c.schedule]
+
+
+@pytest.mark.parametrize("case", SCHEDULED, ids=[f"{c.reference}/{c.id}" for c in SCHEDULED])
+def test_case_lrs_are_torch_sequential_lr_bit_for_bit(case):
+    expected = _torch_sequential_lrs(case.schedule, case.hp["lr"], case.steps)
+    rates = schedule.learning_rates(case.schedule, case.hp["lr"], case.steps)
+    assert all(type(r) is float for r in rates) and rates == expected  # ==: bit for bit
+    assert expected[1:] != rates[:-1] and expected[:-1] != rates[1:]  # one step early or late would fail
+    warmup = case.schedule["hp"]["milestones"][0] + 1
+    assert rates[warmup - 1] == case.hp["lr"] and rates[-1] == case.schedule["hp"]["schedulers"][1]["hp"]["eta_min"]
+
+
+def test_the_schedules_cover_warmup_then_cosine_and_constant():
+    assert {(c.reference, c.id) for c in SCHEDULED} == {("sgd", "momentum_cosine"), ("adam", "l2_cosine")}
+    assert all(c.schedule is None for cases in GRID.values() for c in cases if c not in SCHEDULED)
 
 
 def test_fingerprint_moves_with_one_element_and_within_its_stated_bound():

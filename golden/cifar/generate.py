@@ -2,10 +2,11 @@
 
 Per case and step, the gradient comes from the network in float64 on the CPU and the
 update is ``reference.get(name).step`` on flat Python lists, element by element, as
-for every other golden. Stored: the loss and lr of each step, the fingerprint of the
-parameters at the start and after each step, the final parameters (rounded to float32),
-the rounding drift (golden/cifar/reproduce.py), and the final loss and accuracy:
-about 0.75 MB per case.
+for every other golden. The lr of each step comes from the case's schedule, the
+reference scheduler spec the quadratic cases attach too (golden/cifar/schedule.py).
+Stored: the loss and lr of each step, the fingerprint of the parameters at the start
+and after each step, the final parameters (rounded to float32), the rounding drift
+(golden/cifar/reproduce.py), and the final loss and accuracy: about 0.75 MB per case.
 
 The drift run goes along in lockstep: the same formulas on whole tensors (lanes.py)
 with every gradient and parameter nudged by rounding-sized errors.
@@ -23,7 +24,7 @@ from optgold.golden.cifar import fingerprint, model, reproduce, schedule
 from optgold.golden.cifar.grid import GRID
 from optgold.golden.cifar.lanes import Lanes
 
-GENERATOR_VERSION = "cifar-2"
+GENERATOR_VERSION = "cifar-3"  # 3: schedules as reference scheduler specs
 PERTURBATION_SEED = 3
 
 

@@ -3,7 +3,8 @@
 Realistic settings, each chosen so that the terms a bug would touch matter above
 float32 noise: coupled L2 decay in Adam (its second moment must see it), decoupled
 decay in AdamW and in AMSGrad (Adam with amsgrad, whose running max must be kept),
-a warmup-cosine schedule in one SGD and one Adam run, Nesterov momentum, and
+a warmup-cosine schedule (torch's SequentialLR of LinearLR and CosineAnnealingLR, down
+to 5% of the lr) in one SGD and one Adam run, Nesterov momentum, and
 centered RMSprop with momentum (the further adaptive method: a running mean of the
 gradient subtracted under the root, and a momentum buffer over the scaled step).
 RMSprop's lr is 1e-4: its first steps divide by sqrt(1 - alpha) = 0.1 of the gradient
@@ -26,7 +27,7 @@ class CifarCase:
     reference: str
     id: str
     hp: dict = field(hash=False)
-    schedule: dict = field(hash=False)
+    schedule: dict = field(hash=False)  # {"scheduler": name, "hp": {...}} (reference/schedulers/), or None
     steps: int = STEPS
     batch_size: int = BATCH_SIZE
     eval_size: int = EVAL_SIZE
@@ -38,18 +39,29 @@ def _case(ref_name, case_id, overrides, schedule=None, **sizes):
     defaults = reference.get(ref_name).DEFAULTS
     unknown = set(overrides) - set(defaults)
     assert not unknown, f"{ref_name}/{case_id}: not a hyperparameter: {unknown}"
-    return CifarCase(ref_name, case_id, {**defaults, **overrides}, schedule or {"name": "constant"}, **sizes)
+    return CifarCase(ref_name, case_id, {**defaults, **overrides}, schedule, **sizes)
 
 
-COSINE = {"name": "warmup_cosine", "warmup": 20, "final_fraction": 0.05}
+def warmup_cosine(warmup, eta_min, steps=STEPS):
+    """torch's SequentialLR of LinearLR then CosineAnnealingLR: the lr of step t is t / warmup
+    times the case's lr for the first ``warmup`` steps, then it anneals to ``eta_min`` at the
+    last step. LinearLR starts at 1 / warmup and would reach the full lr at its step
+    warmup - 1, which is the milestone: CosineAnnealingLR takes over there from the full lr
+    (its epoch 0, the lr of step ``warmup``) and reaches epoch T_max at step ``steps``."""
+    assert 2 <= warmup < steps, f"warmup {warmup} of {steps} steps"
+    return {"scheduler": "sequential_lr", "hp": {
+        "schedulers": [{"scheduler": "linear_lr", "hp": {"start_factor": 1 / warmup, "end_factor": 1.0,
+                                                        "total_iters": warmup - 1}},
+                       {"scheduler": "cosine_annealing_lr", "hp": {"T_max": steps - warmup, "eta_min": eta_min}}],
+        "milestones": [warmup - 1]}}
 
 GRID = {
     "sgd": [
-        _case("sgd", "momentum_cosine", dict(lr=0.02, momentum=0.9, weight_decay=5e-4), COSINE),
+        _case("sgd", "momentum_cosine", dict(lr=0.02, momentum=0.9, weight_decay=5e-4), warmup_cosine(20, 1e-3)),
         _case("sgd", "nesterov", dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)),
     ],
     "adam": [
-        _case("adam", "l2_cosine", dict(lr=1e-3, weight_decay=1e-4), COSINE),
+        _case("adam", "l2_cosine", dict(lr=1e-3, weight_decay=1e-4), warmup_cosine(20, 5e-5)),
         _case("adam", "amsgrad_decoupled", dict(lr=1e-3, betas=(0.9, 0.99), amsgrad=True, decoupled_weight_decay=True,
                                                 weight_decay=0.05)),
     ],
