@@ -242,17 +242,25 @@ class LBFGSLineSearchEvalsUncounted(LBFGS):
         return current_evals  # BUG: current_evals + ls_func_evals
 
 
+class _PatchedLineSearch(LBFGS):
+    """LBFGS whose strong-Wolfe line search is torch's with one source line replaced (``search``)."""
+
+    search = None
+
+    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
+        return self.search(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+
+
 _LAST_TRIAL_SEARCH = _torch_line_search(
     "_strong_wolfe", "        bracket = [0, t]\n        bracket_f = [f, f_new]\n        bracket_g = [g, g_new]\n",
     "        bracket = [t, t]  # BUG: [0, t], [f, f_new], [g, g_new]: the start is a candidate too\n"
     "        bracket_f = [f_new, f_new]\n        bracket_g = [g_new, g_new]\n")
 
 
-class LBFGSExhaustedSearchKeepsLastTrial(LBFGS):
+class LBFGSExhaustedSearchKeepsLastTrial(_PatchedLineSearch):
     """A line search out of evaluations returns its last trial, even where the start had the lower loss."""
 
-    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
-        return _LAST_TRIAL_SEARCH(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+    search = staticmethod(_LAST_TRIAL_SEARCH)
 
 
 _FAR_BOUND_CUBIC = _torch_line_search(
@@ -260,11 +268,10 @@ _FAR_BOUND_CUBIC = _torch_line_search(
     "        return xmax_bound  # BUG: (xmin_bound + xmax_bound) / 2.0, bisect")
 
 
-class LBFGSCubicWithoutMinimumToFarBound(LBFGS):
+class LBFGSCubicWithoutMinimumToFarBound(_PatchedLineSearch):
     """A cubic with no real minimizer (d1^2 < g1 g2) sends the trial to its far bound instead of bisecting."""
 
-    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
-        return _FAR_BOUND_CUBIC(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+    search = staticmethod(_FAR_BOUND_CUBIC)
 
 
 _WRONG_END_ZOOM = _torch_line_search(
@@ -272,11 +279,10 @@ _WRONG_END_ZOOM = _torch_line_search(
     "                if abs(t - max(bracket)) > abs(t - min(bracket)):  # BUG: <, the nearer end")
 
 
-class LBFGSZoomMovesFromWrongEnd(LBFGS):
+class LBFGSZoomMovesFromWrongEnd(_PatchedLineSearch):
     """A zoom trial stuck near one end of the bracket is moved 0.1 of its length in from the other end."""
 
-    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
-        return _WRONG_END_ZOOM(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+    search = staticmethod(_WRONG_END_ZOOM)
 
 
 _ALWAYS_SWAP_ZOOM = _torch_line_search(
@@ -284,11 +290,10 @@ _ALWAYS_SWAP_ZOOM = _torch_line_search(
     "            else:  # BUG: elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:")
 
 
-class LBFGSZoomAlwaysSwaps(LBFGS):
+class LBFGSZoomAlwaysSwaps(_PatchedLineSearch):
     """A lower zoom trial always makes the old low end the high end, even when the slope points past it."""
 
-    def line_search(self, obj_func, x, t, d, loss, flat_grad, gtd, max_ls):
-        return _ALWAYS_SWAP_ZOOM(obj_func, x, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+    search = staticmethod(_ALWAYS_SWAP_ZOOM)
 
 
 REFERENCE = "lbfgs"
