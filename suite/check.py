@@ -117,16 +117,19 @@ def _finite(values):
 
 
 def drive(run, timeout, per_step=False):
-    """Build and step the run; returns the Failure that ended it early, or None."""
+    """Build and step the run; returns the Failure that ended it early, or None.
+
+    ``timeout`` limits the whole run, or with ``per_step`` the construction and each step."""
+    case_seconds, step_seconds = (None, timeout) if per_step else (timeout, None)
     step = 0
     try:
-        with time_limit(None if per_step else timeout):
-            with time_limit(timeout if per_step else None):
+        with time_limit(case_seconds):
+            with time_limit(step_seconds):
                 run.construct()
             steps = run.steps()
             while True:
                 step += 1
-                with time_limit(timeout if per_step else None):
+                with time_limit(step_seconds):
                     values = next(steps, StopIteration)
                 if values is StopIteration:
                     return None
@@ -160,8 +163,7 @@ def check_case(kind, factory, case, mode, options=None, earlier=None):
     Returns (CaseResult, run); run is None where nothing ran.
     """
     options = options or Options()
-    label = mode if options.scenario == "plain" else f"{mode}+{options.scenario}"
-    result = CaseResult(case.id, "failed", label, options.dtype)
+    result = CaseResult(case.id, "failed", mode_label(mode, options), options.dtype)
     reason = kind.not_applicable(case, mode, options) or _scenario_reason(kind, case, options)
     if reason:
         result.status, result.message = "skipped", reason
@@ -184,6 +186,11 @@ def check_case(kind, factory, case, mode, options=None, earlier=None):
         return result, run
     _conclude(result, run, run.judge(), failure)
     return result, run
+
+
+def mode_label(mode, options):
+    """How a result names its mode: "replay", or "replay+resume" under a scenario other than plain."""
+    return mode if options.scenario == "plain" else f"{mode}+{options.scenario}"
 
 
 def _scenario_reason(kind, case, options):

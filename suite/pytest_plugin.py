@@ -21,7 +21,7 @@ is then per step.
 import pytest
 
 MARKER = "optgold"
-OPTIONS = ("dtype", "device", "impl_args", "timeout", "adapter", "scenario", "cifar_dir")
+OPTIONS = ("dtype", "device", "impl_args", "timeout", "adapter", "scenario", "golden_dir", "cifar_dir")
 
 
 def pytest_configure(config):
@@ -62,13 +62,13 @@ def pytest_generate_tests(metafunc):
     if marker is None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid} takes optgold_case but has no @pytest.mark.optgold")
     from optgold import external, kinds
-    from optgold.check import Options
+    from optgold.check import Options, mode_label
     from optgold.loading import load_impl
 
     kwargs = dict(marker.kwargs)
     impl, ref_name = kwargs.pop("impl"), kwargs.pop("reference")
     problem, modes = kwargs.pop("problem", "quadratics"), kwargs.pop("modes", None)
-    unknown = set(kwargs) - set(OPTIONS) - {"golden_dir"}
+    unknown = set(kwargs) - set(OPTIONS)
     if unknown:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown optgold marker arguments {sorted(unknown)}")
     ref_name = external.resolve(ref_name, kwargs.get("golden_dir"))
@@ -83,6 +83,5 @@ def pytest_generate_tests(metafunc):
             if reason and kind.NAME == "network":
                 raise pytest.UsageError(f"{metafunc.definition.nodeid}: {reason}")
             checks.append(GoldenCheck(kind, factory, case, mode, options))
-            label = mode if options.scenario == "plain" else f"{mode}+{options.scenario}"
-            ids.append(f"{case.id}-{label}-{options.dtype}")
+            ids.append(f"{case.id}-{mode_label(mode, options)}-{options.dtype}")
     metafunc.parametrize("optgold_case", checks, ids=ids)

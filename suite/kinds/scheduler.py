@@ -29,7 +29,6 @@ MultiplicativeLR's product form and ReduceLROnPlateau's base_lr * factor ** k us
 the chainable ratio divides two small numbers near the minimum). Every catalogued bug
 (tests/scheduler_mutants) is off by 4e11 bounds or more, and an lr rounded to float32 by 3e7.
 """
-import importlib
 import warnings
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from optgold.diagnose import decide
 from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.schedules import OPTIMIZERS, load_cases
 from optgold.kinds.base import Run
+from optgold.loading import load_impl
 from optgold.reference import schedulers
 from optgold.reference.schedulers import functions
 
@@ -68,8 +68,7 @@ class ScheduleDivergence:
 
 def torch_class(module):
     """The torch class a reference module names in TORCH ("module:Class")."""
-    module_name, _, attr = module.TORCH.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return load_impl(module.TORCH)
 
 
 def build_optimizer(case, dtype="float64", device="cpu"):
