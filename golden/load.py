@@ -1,10 +1,10 @@
-"""Golden cases as the suite sees them: metadata plus validated arrays."""
+"""Golden cases as the suite sees them: metadata plus validated arrays, walked again by their reference."""
 from dataclasses import dataclass
 
 import numpy as np
 
 from optgold import reference
-from optgold.golden import store
+from optgold.golden import store, verify
 from optgold.golden.dtypes import UNIT_ROUNDOFF
 
 
@@ -58,17 +58,20 @@ def _array(arrays, key, shape, label, rebuild):
 
 
 def load_cases(ref_name, directory=None):
-    """Every golden case of one reference, checked against the manifest hash and for shape."""
+    """Every golden case of one reference, checked against the manifest hash, for shape, and
+    against its reference (golden/verify.py: a golden its reference does not reproduce is refused)."""
     defaults = reference.get(ref_name).DEFAULTS
     directory = store.golden_dir(directory)
     rebuild = store.rebuild_command(directory)
-    meta, arrays = store.read(directory, f"{ref_name}.npz", rebuild)
-    label = directory / f"{ref_name}.npz"
-    cases = []
+    name = f"{ref_name}.npz"
+    listed = verify.listed(directory, name, rebuild)
+    meta, arrays = store.read(directory, name, rebuild)
+    label = directory / name
+    cases, certificates = [], {}
     try:
         for m in meta["cases"]:
             n, steps, cid = sum(int(np.prod(s)) for s in m["shapes"]), m["steps"], m["id"]
-            certificate = m.get("certificate", {})
+            certificate = certificates[cid] = m.get("certificate", {})
 
             def array(key, shape):
                 return _array(arrays, f"{cid}/{key}", shape, label, rebuild)
@@ -92,4 +95,6 @@ def load_cases(ref_name, directory=None):
             ))
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate with `{rebuild}`") from None
+    verify.once(directory, name, listed, rebuild,
+                lambda: verify.optimizer_cases(cases, certificates, label, rebuild))
     return cases

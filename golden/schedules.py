@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optgold.golden import store
+from optgold.golden import store, verify
 from optgold.reference import schedulers
 
 DIGITS = 50
@@ -276,10 +276,12 @@ class ScheduleGolden:
 
 
 def load_cases(name, directory=None):
-    """Every golden case of scheduler ``name``, checked against the manifest hash and for shape."""
+    """Every golden case of scheduler ``name``, checked against the manifest hash, for shape, and
+    against its reference (verify_cases)."""
     module = schedulers.get(name)
     directory = store.golden_dir(directory)
     rebuild = store.rebuild_command(directory)
+    listed = verify.listed(directory, FILE.format(name), rebuild)
     meta, arrays = store.read(directory, FILE.format(name), rebuild)
     label = directory / FILE.format(name)
 
@@ -307,5 +309,44 @@ def load_cases(name, directory=None):
             ))
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate with `{rebuild}`") from None
+    certificates = {m["id"]: m.get("certificate") for m in meta["cases"]}
+    verify.once(directory, FILE.format(name), listed, rebuild,
+                lambda: verify_cases(cases, certificates, label, rebuild))
     return cases
+
+
+def verify_cases(cases, certificates, label, rebuild):
+    """Refuse the first case its reference does not reproduce from the stored inputs (golden/verify.py).
+
+    The walk is the generator's own (run_reference) on the stored scheduler hyperparameters,
+    optimizer, steps and metrics; the stored param groups must be that optimizer's, which the
+    check builds. Rows are compared as the optimizer goldens are, against u (t + 1) M_g, the
+    scheduler tolerance's model without its margin (libm's cos and pow may round otherwise on
+    another platform). The certificate is cheap here, and walked exactly: it is the 50-digit
+    schedule's distance from the stored float64 rows.
+    """
+    for golden in cases:
+        cid = golden.id
+        try:
+            if golden.groups != [dict(g) for g in OPTIMIZERS[golden.optimizer]["groups"]]:
+                verify.refuse(label, cid, f"param groups {golden.groups} are not those of optimizer "
+                                          f"{golden.optimizer}, {list(OPTIMIZERS[golden.optimizer]['groups'])}",
+                              rebuild)
+            metrics = None if golden.metrics is None else tuple(golden.metrics.tolist())
+            case = ScheduleCase(cid, golden.reference, golden.steps, golden.hp, golden.optimizer, metrics)
+            walked = run_reference(case)
+            stored = {q: rows.tolist() for q, rows in golden.quantities.items()}
+            derived = certificate(case, stored) if certificates.get(cid) else None
+        except verify.WALK_ERRORS as error:
+            verify.cannot_walk(label, cid, error, rebuild)
+        for quantity, rows in sorted(golden.quantities.items()):
+            steps = np.arange(1, rows.shape[0] + 1)[:, None]
+            bad = verify.first_beyond(rows, walked[quantity], verify.U * steps * np.abs(rows).max(axis=0))
+            if bad:
+                step, group, value, reference_value = bad
+                verify.refuse(label, cid, f"{quantity} at step {step}, group {group}, is {value!r}, but "
+                                          f"{verify.WALKED} {reference_value!r}", rebuild)
+        if derived is not None and derived != certificates[cid]:
+            verify.refuse(label, cid, f"certificate {certificates[cid]} is not the 50-digit reference's, {derived}",
+                          rebuild)
 

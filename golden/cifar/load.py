@@ -74,16 +74,28 @@ def _default_dir(data_name):
     """Where the goldens of this data live when no golden folder is named."""
     if _subfolder(data_name) == "cifar":
         return store.PACKAGED_DIR / "cifar"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "optgold" / "cifar10"
+    return store.cache_root() / "cifar10"
+
+
+def generate_root(override=None, data_name=None):
+    """The --golden-dir that `optgold generate --problem cifar` writes under (None: its default folder,
+    golden_dir(None, data_name)); an installed package's synthetic-set goldens are never written,
+    so those go to the user cache's store.generate_dir()."""
+    if override or os.environ.get(store.ENV) or _subfolder(data_name) != "cifar" or not store.installed():
+        return override
+    return store.generate_dir()
 
 
 def rebuild_command(directory, data_name=None, cifar_dir=None):
     """The command that rebuilds the CIFAR goldens in ``directory`` from the data named ``data_name``
-    (read from ``cifar_dir`` when it is CIFAR-10)."""
+    (read from ``cifar_dir`` when it is CIFAR-10); the packaged ones of an installed package are
+    restored by reinstalling it."""
+    if _subfolder(data_name) == "cifar" and store.same_dir(directory, _default_dir(data_name)) and store.installed():
+        return store.reinstall_command()
     options = ["--problem", "cifar"]
     if data_name == cifar_data.CIFAR10:
         options += ["--cifar-dir", cifar_dir or "DIR"]
-    if not store.same_dir(directory, _default_dir(data_name)):
+    if os.environ.get(store.ENV) or not store.same_dir(directory, _default_dir(data_name)):
         options += ["--golden-dir", Path(directory).parent]  # golden_dir() puts them in its argument's subfolder
     return store.generate_command(*options)
 

@@ -47,11 +47,11 @@ class GoldenWalk:
                 f"CIFAR golden {case.reference}/{case.id} is not reproduced here: at step {t}, the "
                 f"{case.fields[f]} of {case.names[k]} is off by {difference:.3g} (float64 reproduction bound "
                 f"{bound:.3g}); it was made with other data, another network or another torch "
-                f"({case.data_name}); regenerate with `optgold generate --problem cifar`")
+                f"({case.data_name}); regenerate with `{case.rebuild}`")
 
     def certify_final(self):
         case = self.case
         if not (np.abs(self.lanes.flat_params() - case.final_params.astype(np.float64))
                 <= reproduce.final_bound(case.drift[-1], case.final_params)).all():
             raise store.GoldenError(f"CIFAR golden {case.reference}/{case.id}: the final parameters are not "
-                                    "reproduced here; regenerate with `optgold generate --problem cifar`")
+                                    f"reproduced here; regenerate with `{case.rebuild}`")
