@@ -77,7 +77,7 @@ def test_impl_arg_reaches_the_constructor(capsys):
     (["check", "torch.optim", "--reference", "adam"], "must look like package.module:Attr"),
     (["check", "missing_file.py:Adam", "--reference", "adam"], "no such file"),
     (["check", "torch.optim:Adam", "--reference", "adam", "--impl-arg", "fused"], "KEY=VALUE"),
-    (["check", "torch.optim:Adam", "--reference", "adam", "--json", "/nonexistent-dir/r.json"], "No such file"),
+    (["check", "torch.optim:Adam", "--reference", "adam", "--json", "/nonexistent-dir/r.json"], "/nonexistent-dir"),
 ])
 def test_usage_errors_exit_2_with_one_line(argv, fragment, capsys):
     code, _, err = run(argv, capsys)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optgold.bench import memory, timing, traffic
-from optgold.bench.workload import StepBench
+from optgold.bench.workload import ConstructionError, StepBench, StepError
 
 
 @dataclass
@@ -18,6 +18,11 @@ class Side:
     spec: str
     factory: object = field(repr=False)
     impl_args: dict
+
+    def describe(self):
+        """The spec and its keywords, as an error message names the implementation."""
+        keywords = ", ".join(f"{k}={v!r}" for k, v in self.impl_args.items())
+        return f"{self.spec} ({keywords})" if keywords else self.spec
 
 
 @dataclass
@@ -81,6 +86,10 @@ class WorkloadResult:
         return np.log(self.impl.times / self.baseline.times)
 
 
+def _role(sides, side):
+    return "IMPL" if side is sides[0] else "baseline"
+
+
 def measure(workload, sides, ref_name, hp, dtype, device, pairs, warmup=2, seed=0, on_round=None):
     """Time every side on ``workload``, interleaved; returns a WorkloadResult (IMPL first in ``sides``).
 
@@ -91,10 +100,19 @@ def measure(workload, sides, ref_name, hp, dtype, device, pairs, warmup=2, seed=
     full_hp, passed_hp = hp
     benches = []
     for side in sides:  # the second side shares the first's memory (see StepBench)
-        benches.append(StepBench(side.factory, workload, passed_hp, side.impl_args, dtype, device, seed,
-                                 share_memory_with=benches[0] if benches else None))
-    peaks = [memory.step_peak(b) for b in benches]
-    times = timing.interleaved(benches, pairs, warmup, on_round)
+        try:
+            benches.append(StepBench(side.factory, workload, passed_hp, side.impl_args, dtype, device, seed,
+                                     share_memory_with=benches[0] if benches else None))
+        except ConstructionError as error:
+            raise ConstructionError(f"{_role(sides, side)} {side.describe()} on workload {workload!r}: "
+                                    f"{error}") from None
+    try:
+        peaks = [memory.step_peak(b) for b in benches]
+        times = timing.interleaved(benches, pairs, warmup, on_round)
+    except StepError as error:
+        side = sides[next(k for k, b in enumerate(benches) if b is error.bench)]
+        raise StepError(f"{_role(sides, side)} {side.describe()}, stepping on workload {workload!r}, {error}",
+                        error.bench) from error.__cause__
     per_param = traffic.bytes_per_param(ref_name, full_hp, dtype)
     results = [SideResult(side, workload, times[k], bench.params_count, per_param,
                           bench.state_bytes() / bench.params_count, peaks[k])

@@ -17,8 +17,30 @@ from optgold.bench.shapes import WORKLOADS
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16}
 
 
-class ConstructionError(UsageError):
+class ImplementationError(UsageError):
+    """The implementation raised while a benchmark built or stepped it: the benchmark cannot time it.
+
+    A usage error (exit 2), not a slowdown (exit 1): the message, one line, says what it raised.
+    """
+
+
+class ConstructionError(ImplementationError):
     """The implementation could not be built for this workload; the message says why."""
+
+
+class StepError(ImplementationError):
+    """The implementation raised in a step after it was built (or its state could not be restored);
+    ``bench`` is the StepBench, so that the caller can say which side it was."""
+
+    def __init__(self, message, bench):
+        super().__init__(message)
+        self.bench = bench
+
+
+def first_line(error):
+    """``Type: message``, the message cut to its first line: exception texts (torch's) can run to many."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 def hyperparameters(ref_name, overrides):
@@ -69,10 +91,9 @@ class StepBench:
             self.optimizer = factory(self.params, **kwargs)
             self.optimizer.step()  # allocates the state, as the first step of training does
         except NotImplementedError as error:
-            raise ConstructionError(f"the implementation does not support {kwargs}: {error}") from None
+            raise ConstructionError(f"the implementation does not support {kwargs}: {first_line(error)}") from None
         except Exception as error:
-            raise ConstructionError(f"constructing or stepping with {kwargs} raised {type(error).__name__}: "
-                                    f"{error}") from None
+            raise ConstructionError(f"constructing or stepping with {kwargs} raised {first_line(error)}") from None
         if share_memory_with:
             share_memory_with.setup()  # both start from the other's snapshot
             self._adopt_state_of(share_memory_with)
@@ -117,22 +138,32 @@ class StepBench:
     @torch.no_grad()
     def setup(self):
         """Restore params, grads and state to the snapshot (untimed)."""
-        for p, p0, g0, s0 in zip(self.params, self.snapshot.params, self.snapshot.grads, self.snapshot.state):
-            p.copy_(p0)
-            p.grad.copy_(g0)
-            state = self._state_of(p)
-            for name, value in s0.items():
-                if torch.is_tensor(value) and torch.is_tensor(state.get(name)):
-                    state[name].copy_(value)
-                else:
-                    state[name] = value
+        try:
+            for p, p0, g0, s0 in zip(self.params, self.snapshot.params, self.snapshot.grads, self.snapshot.state):
+                p.copy_(p0)
+                p.grad.copy_(g0)
+                state = self._state_of(p)
+                for name, value in s0.items():
+                    if torch.is_tensor(value) and torch.is_tensor(state.get(name)):
+                        state[name].copy_(value)
+                    else:
+                        state[name] = value
+        except Exception as error:  # the implementation replaced a state tensor by one of another shape, ...
+            raise StepError(f"left state that could not be restored between steps ({first_line(error)})",
+                            self) from error
 
     def step(self):
-        self.optimizer.step()
+        try:
+            self.optimizer.step()
+        except Exception as error:
+            raise StepError(f"raised {first_line(error)}", self) from error
 
     def synchronize(self):
         if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+            try:
+                torch.cuda.synchronize(self.device)
+            except Exception as error:  # an asynchronous kernel error of the step surfaces here
+                raise StepError(f"raised {first_line(error)}", self) from error
 
     def state_bytes(self):
         """Bytes of optimizer state tensors (exp_avg, momentum_buffer, step counters, ...)."""

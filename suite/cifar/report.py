@@ -39,8 +39,8 @@ def _curve(loss):
 
 def show(result_report, console):
     console.print(f"data: {result_report.extra['data']}", highlight=False)
-    console.print(base.table(result_report))
-    console.print(run_table(result_report))
+    base.print_whole(console, base.table(result_report))
+    base.print_whole(console, run_table(result_report))
     for line in base.details(result_report):
         console.print(line, highlight=False)
     console.print(base.summary(result_report))

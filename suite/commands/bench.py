@@ -2,7 +2,9 @@
 
 Exit codes: 0 no confirmed regression (or no baseline to gate against); 1 IMPL is
 significantly slower than the baseline by the threshold or more, on a benchmark, in
-the run and in its confirming rerun; 2 a usage error.
+the run and in its confirming rerun; 2 a usage error, or IMPL or the baseline raised
+while being built or stepped (one line naming it and what it raised: an implementation
+that cannot run has no speed to judge, so this is never read as a slowdown).
 """
 import contextlib
 import json
@@ -83,7 +85,7 @@ def _sides(args):
     impl_args = dict(parse_impl_arg(a) for a in args.impl_arg)
     sides = [Side(label(args.impl, impl_args), args.impl, load_impl(args.impl), impl_args)]
     if args.baseline:
-        baseline_args = dict(parse_impl_arg(a) for a in args.baseline_arg)
+        baseline_args = dict(parse_impl_arg(a, "--baseline-arg") for a in args.baseline_arg)
         baseline_label = label(args.baseline, baseline_args)
         if baseline_label == sides[0].label:
             baseline_label += " (baseline)"
@@ -95,7 +97,7 @@ def _hyperparameters(args):
     from optgold.bench.workload import hyperparameters
 
     try:
-        return hyperparameters(args.reference, dict(parse_impl_arg(a) for a in args.hp))
+        return hyperparameters(args.reference, dict(parse_impl_arg(a, "--hp") for a in args.hp))
     except KeyError as error:
         raise UsageError(f"--hp: {error.args[0]}") from None
 
@@ -109,16 +111,6 @@ def _construct_once(sides, args, hp):
             StepBench(side.factory, "tiny", hp[1], side.impl_args, args.dtype, args.device)
         except ConstructionError as error:
             raise UsageError(f"{side.spec}: {error}") from None
-
-
-@contextlib.contextmanager
-def _construction_errors_are_usage_errors():
-    from optgold.bench.workload import ConstructionError
-
-    try:
-        yield
-    except ConstructionError as error:
-        raise UsageError(str(error)) from None
 
 
 def _progress(console):
@@ -169,7 +161,7 @@ def run(args, console):
                                 args.threshold, args.alpha, args.confidence, confirm=not args.no_confirm,
                                 confirm_alpha=args.confirm_alpha)
     progress, tracker = _progress(console)
-    with progress, _construction_errors_are_usage_errors():
+    with progress:  # an ImplementationError (a UsageError) raised here ends the run with exit 2
         if args.baseline:
             outcome = gaterun.run(workloads, sides, settings, tracker, announce=lambda names: console.print(
                 f"[yellow]slower on {', '.join(names)}: rerunning to confirm[/]"))
@@ -221,8 +213,8 @@ def _as_json(args, info, outcome, rates, elapsed, hp):
     probe = info["optgold"]["bandwidth"]["best_gbps"]
     verdicts, reruns = {v.benchmark: v for v in outcome.first}, {v.benchmark: v for v in outcome.rerun}
     return {
-        "impl": args.impl, "impl_args": dict(parse_impl_arg(a) for a in args.impl_arg),
-        "baseline": args.baseline, "baseline_args": dict(parse_impl_arg(a) for a in args.baseline_arg),
+        "impl": args.impl, "impl_args": dict(parse_impl_arg(a) for a in args.impl_arg), "baseline": args.baseline,
+        "baseline_args": dict(parse_impl_arg(a, "--baseline-arg") for a in args.baseline_arg),
         "reference": args.reference, "hyperparameters": hp[0], "dtype": args.dtype, "device": args.device,
         "machine": info["optgold"], "commit": commit_info(),
         "workloads": [{"workload": r.workload, "impl": r.impl.as_json(probe),

@@ -10,7 +10,8 @@ def add_parser(subparsers):
 
 def run(args, console):
     from optgold import kinds
+    from optgold.report import print_whole
 
     for kind in kinds.KINDS.values():
-        console.print(kind.listing())
+        print_whole(console, kind.listing())  # outside a terminal, as wide as the names need
     return EXIT_PASSED
