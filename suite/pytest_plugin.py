@@ -8,42 +8,109 @@
 
 ``impl`` is an IMPL string or the class/factory itself; ``reference`` is any reference
 of `optgold list`: an optimizer, a scheduler (``reference="cosine_annealing_lr"``, IMPL a
-scheduler class) or an averaging (``reference="ema"``, IMPL AveragedModel or a factory).
+scheduler class) or an averaging (``reference="ema"``, IMPL AveragedModel or a factory),
+or a reference file (``reference="my_ref.py"``, with ``golden_dir``).
 Optional: ``dtype`` (default float64), ``modes`` (optimizers: default both), ``impl_args``
-(dict), ``device``, ``golden_dir``, ``timeout`` and ``adapter``. Items are named
-``test_fused_adam[<case>-<mode>-<dtype>]``. A case the implementation rejects with
-NotImplementedError is reported as skipped.
+(dict), ``device``, ``golden_dir``, ``timeout`` (seconds per case; default the kind's),
+``budget`` (seconds for all the test's items together; default none), ``threads``,
+``scenario`` and ``adapter``. Items are named ``test_fused_adam[<case>-<mode>-<dtype>]``.
+A case the implementation rejects with NotImplementedError is reported as skipped.
+
+Relative paths (a ``file.py:Attr`` IMPL, a reference file, ``golden_dir``, ``cifar_dir``)
+are read from the folder of the test file, not from where pytest was started.
+
+The items of one case share its runs, as `optgold check` runs them: a free item is
+diagnosed on the same case's replay run (run first if its item has not run), so its
+message is the command line's.
+
+A marker that cannot run (a bad argument, an unknown reference, an IMPL that does not
+load, a corrupt golden) makes its test one failing item that says why, on one line;
+collection and every other test go on.
 
 ``problem="cifar"`` (with ``cifar_dir`` optional) makes one item per CIFAR case of the
 reference instead, in replay form, as ``optgold check --problem cifar``; ``timeout``
 is then per step.
 """
+import os
+import time
+from pathlib import Path
+
 import pytest
 
 MARKER = "optgold"
-OPTIONS = ("dtype", "device", "impl_args", "timeout", "adapter", "scenario", "golden_dir", "cifar_dir")
+FIXTURE = "optgold_case"
+OPTIONS = ("dtype", "device", "impl_args", "timeout", "budget", "threads", "adapter", "scenario", "golden_dir",
+           "cifar_dir")
+ARGUMENTS = ("impl", "reference", "problem", "modes") + OPTIONS
+PATHS = ("golden_dir", "cifar_dir")  # read from the test file's folder when relative
+PROBLEMS = ("quadratics", "cifar")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=None, impl_args=None, "
-                            "device='cpu', golden_dir=None, timeout=60, adapter='torch', scenario='plain', problem='quadratics', "
-                            "cifar_dir=None): run the test once per golden case of the reference; the test takes "
-                            "the `optgold_case` argument")
+                            "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter='torch', "
+                            "scenario='plain', problem='quadratics', cifar_dir=None): run the test once per golden "
+                            f"case of the reference; the test takes the `{FIXTURE}` argument")
+
+
+class Plan:
+    """What one marked test checks, resolved once at collection and shared by its items."""
+
+    def __init__(self, kind, factory, options):
+        self.kind, self.factory, self.options = kind, factory, options
+        self._deadline = None
+
+    def deadline(self):
+        """The budget is for the test's items together: it starts with the first of them to run."""
+        if self.options.budget is None:
+            return None
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.options.budget
+        return self._deadline
+
+
+class CaseRuns:
+    """The runs of one case for one marked test, shared by its items.
+
+    A mode runs after the modes before it, and is given their runs, as `optgold check`
+    runs a case: a free run is then diagnosed on the replay run, and says what the
+    command line says. Each mode runs once, whichever item asks first."""
+
+    def __init__(self, plan, case, modes):
+        self.plan, self.case, self.modes = plan, case, modes
+        self._results, self._runs = {}, {}
+
+    def result(self, mode):
+        from optgold.check import check_case
+
+        plan = self.plan
+        for needed in self.modes[:self.modes.index(mode) + 1]:
+            if needed not in self._results:
+                result, run = check_case(plan.kind, plan.factory, self.case, needed, plan.options, dict(self._runs),
+                                         plan.deadline())
+                self._results[needed], self._runs[needed] = result, run
+        if len(self._results) == len(self.modes):
+            self._runs.clear()  # every mode has run: no later one needs them
+        return self._results[mode]
 
 
 class GoldenCheck:
     """One case of one reference in one mode, run on first use."""
 
-    def __init__(self, kind, factory, case, mode, options):
-        self.kind, self.factory, self.case, self.mode, self.options = kind, factory, case, mode, options
+    def __init__(self, runs, mode):
+        self.runs, self.mode, self.case = runs, mode, runs.case
+        self.kind, self.factory, self.options = runs.plan.kind, runs.plan.factory, runs.plan.options
         self._result = None
 
     @property
     def result(self):
-        from optgold.check import check_case
+        from optgold.reference.errors import UsageError
 
         if self._result is None:
-            self._result, _ = check_case(self.kind, self.factory, self.case, self.mode, self.options)
+            try:
+                self._result = self.runs.result(self.mode)
+            except UsageError as error:  # a golden or a setting at fault: said as the command line says it
+                pytest.fail(one_line(error), pytrace=False)
         return self._result
 
     def assert_passes(self):
@@ -51,37 +118,168 @@ class GoldenCheck:
         if result.status == "skipped":
             pytest.skip(result.message)
         if result.status != "passed":
-            pytest.fail(f"{self.case.reference}/{self.case.id} ({self.mode}, {result.dtype}): {result.message}",
+            pytest.fail(f"{self.case.reference}/{self.case.id} ({result.mode}, {result.dtype}): {result.message}",
                         pytrace=False)
 
 
-def pytest_generate_tests(metafunc):
-    marker = metafunc.definition.get_closest_marker(MARKER)
-    if "optgold_case" not in metafunc.fixturenames:
-        return
-    if marker is None:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid} takes optgold_case but has no @pytest.mark.optgold")
-    from optgold import external, kinds
-    from optgold.check import Options, mode_label
-    from optgold.loading import load_impl
+class MarkerError:
+    """Stands in for the cases of a test whose marker cannot run: its one item fails, saying why."""
 
-    kwargs = dict(marker.kwargs)
-    impl, ref_name = kwargs.pop("impl"), kwargs.pop("reference")
-    problem, modes = kwargs.pop("problem", "quadratics"), kwargs.pop("modes", None)
-    unknown = set(kwargs) - set(OPTIONS)
-    if unknown:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown optgold marker arguments {sorted(unknown)}")
-    ref_name = external.resolve(ref_name, kwargs.get("golden_dir"))
-    kind = kinds.kind_of(ref_name, problem)
-    options = Options(modes=tuple(modes) if modes else None, **kwargs)
-    factory = load_impl(impl) if isinstance(impl, str) else impl
+    def __init__(self, message):
+        self.message = message
+
+    @property
+    def result(self):
+        pytest.fail(self.message, pytrace=False)
+
+    def assert_passes(self):
+        pytest.fail(self.message, pytrace=False)
+
+
+def one_line(error):
+    return " ".join(str(error).split())
+
+
+def pytest_generate_tests(metafunc):
+    if FIXTURE not in metafunc.fixturenames:
+        return
+    from optgold.reference.errors import UsageError
+
+    try:
+        checks, ids = _checks(metafunc)
+    except (UsageError, OSError) as error:  # not a crash of the session: this test fails, the others run
+        checks, ids = [MarkerError(one_line(error))], ["usage-error"]
+    metafunc.parametrize(FIXTURE, checks, ids=ids)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A test whose marker cannot run fails before its body, whatever the body does with the case."""
+    case = pyfuncitem.funcargs.get(FIXTURE)
+    if isinstance(case, MarkerError):
+        case.assert_passes()
+
+
+def _checks(metafunc):
+    """(GoldenCheck per case and mode, their ids); a UsageError if the marker cannot run."""
+    from optgold.check import mode_label
+    from optgold.reference.errors import UsageError
+
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is None:
+        raise UsageError(f"the test takes {FIXTURE} but has no @pytest.mark.{MARKER}(impl=..., reference=...)")
+    plan, ref_name = plan_of(marker, metafunc.definition.path.parent)
+    kind, options = plan.kind, plan.options
     checks, ids = [], []
     for case in kind.cases(ref_name, options):
-        chosen = kind.modes(case, options) if modes is None else tuple(modes)
-        for mode in chosen:
-            reason = kind.not_applicable(case, mode, options)
-            if reason and kind.NAME == "network":
-                raise pytest.UsageError(f"{metafunc.definition.nodeid}: {reason}")
-            checks.append(GoldenCheck(kind, factory, case, mode, options))
+        modes = kind.modes(case, options)
+        runs = CaseRuns(plan, case, modes)
+        for mode in modes:
+            checks.append(GoldenCheck(runs, mode))
             ids.append(f"{case.id}-{mode_label(mode, options)}-{options.dtype}")
-    metafunc.parametrize("optgold_case", checks, ids=ids)
+    return checks, ids
+
+
+def plan_of(marker, base):
+    """(Plan, reference name) of a marker on a test in folder ``base``, checked as `optgold check` checks
+    its arguments; a UsageError (one line) says what is wrong."""
+    from optgold import external, kinds
+    from optgold.check import Options, validate
+    from optgold.loading import load_impl
+
+    kwargs = _arguments(marker)
+    impl = _impl(kwargs.get("impl"), base)
+    reference = _reference(kwargs.get("reference"), base)
+    problem = _problem(kwargs.get("problem"))
+    fields = {name: kwargs[name] for name in OPTIONS if kwargs.get(name) is not None}  # None: the default
+    for name in PATHS:
+        if name in fields:
+            fields[name] = _path(name, fields[name], base)
+    options = Options(modes=_modes(kwargs.get("modes")), **fields)
+    if external.is_path(reference) and options.golden_dir is None:
+        raise _usage(f"reference {reference!r} is a file: a reference from outside optgold needs golden_dir=..., "
+                     f"the folder of its goldens (`optgold generate --reference {reference} --golden-dir DIR` "
+                     "makes them)")
+    ref_name = external.resolve(reference, options.golden_dir)
+    kind = kinds.kind_of(ref_name, problem)
+    if ref_name not in kind.references():
+        raise _usage(f"problem={problem!r} has no run of {ref_name!r}; it has {', '.join(sorted(kind.references()))}")
+    validate(options, kind)
+    factory = load_impl(impl) if isinstance(impl, str) else impl
+    return Plan(kind, factory, options), ref_name
+
+
+def _usage(message):
+    from optgold.reference.errors import UsageError
+
+    return UsageError(f"@pytest.mark.{MARKER}: {message}")
+
+
+def _arguments(marker):
+    if marker.args:
+        raise _usage(f"takes keyword arguments only (impl=..., reference=...), not {len(marker.args)} positional")
+    unknown = sorted(set(marker.kwargs) - set(ARGUMENTS))
+    if unknown:
+        raise _usage(f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; it takes "
+                     f"{', '.join(ARGUMENTS)}")
+    return dict(marker.kwargs)
+
+
+def _impl(impl, base):
+    """An IMPL string, with a file's path read from ``base``, or the class/factory as it is."""
+    if impl is None:
+        raise _usage("impl is missing: give impl='package.module:Attr', 'path/to/file.py:Attr' or the class itself")
+    if isinstance(impl, str):
+        module, sep, attr = impl.rpartition(":")
+        if sep and module.endswith(".py"):
+            return f"{_relative_to(base, module)}:{attr}"
+        return impl
+    if not callable(impl):
+        raise _usage(f"impl {impl!r} is a {type(impl).__name__}: give an IMPL string ('package.module:Attr' or "
+                     "'path/to/file.py:Attr') or the class or factory itself")
+    return impl
+
+
+def _reference(reference, base):
+    """A reference name as it is; a reference file's path read from ``base``."""
+    from optgold import external
+
+    if reference is None:
+        raise _usage("reference is missing: give reference='<name>' (see `optgold list`) or 'path/to/my_ref.py'")
+    if isinstance(reference, os.PathLike):
+        reference = os.fspath(reference)
+    if not isinstance(reference, str):
+        raise _usage(f"reference {reference!r} is a {type(reference).__name__}: give a name (see `optgold list`) "
+                     "or the path of a reference file")
+    return str(_relative_to(base, reference)) if external.is_path(reference) else reference
+
+
+def _problem(problem):
+    if problem is None:
+        return PROBLEMS[0]
+    if problem not in PROBLEMS:
+        raise _usage(f"problem {problem!r} is not one of {', '.join(PROBLEMS)}")
+    return problem
+
+
+def _modes(modes):
+    """The marker's modes as a tuple, each once; a single mode may be given as a string."""
+    if modes is None:
+        return None
+    if isinstance(modes, str):
+        modes = (modes,)
+    if not isinstance(modes, (tuple, list)) or not all(isinstance(m, str) for m in modes):
+        raise _usage(f"modes {modes!r} must be a tuple of mode names, such as ('replay',)")
+    return tuple(dict.fromkeys(modes))
+
+
+def _path(name, value, base):
+    if not isinstance(value, (str, os.PathLike)):
+        raise _usage(f"{name} {value!r} is a {type(value).__name__}: give a folder's path")
+    return str(_relative_to(base, value))
+
+
+def _relative_to(base, path):
+    """A relative path means the test file's folder, wherever pytest was started from."""
+    path = Path(path)
+    return path if path.is_absolute() else Path(base) / path

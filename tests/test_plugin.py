@@ -76,13 +76,6 @@ def test_not_implemented_configs_are_skipped(pytester):
     result.stdout.fnmatch_lines(["*no momentum here*"])
 
 
-def test_missing_marker_is_a_usage_error(pytester):
-    pytester.makepyfile("def test_x(optgold_case):\n    pass\n")
-    result = pytester.runpytest_subprocess()
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*has no @pytest.mark.optgold*"])
-
-
 def test_schedulers_and_averaging_get_an_item_per_case_too(pytester):
     from optgold.golden.schedules import GRID
     from optgold.kinds.averaging import CASES
@@ -117,3 +110,85 @@ def test_schedulers_and_averaging_get_an_item_per_case_too(pytester):
     result.stdout.fnmatch_lines([f"*test_cosine?{case}-schedule-float64? PASSED*",
                                  f"*test_ema?{CASES['ema'][0].id}-average-float32? PASSED*",
                                  "*lr diverges at step *"])
+
+
+def test_a_free_item_is_diagnosed_on_its_cases_replay_run_as_the_command_line_does(pytester):
+    """The free run of this mutant is explained by a named variant only when diagnosed on the replay run."""
+    from optgold.check import check
+    from tests.mutants.sgd_mutants import SGDDecayOutsideMomentum
+
+    case = "weight_decay_rotated"
+    report = check(SGDDecayOutsideMomentum, "sgd")
+    expected = next(r.message for r in report.cases if r.id == case and r.mode == "free")
+    assert "explained by named variant decay_after_momentum" in expected
+    log = pytester.path / "steps.log"
+    pytester.makepyfile(test_sgd=textwrap.dedent(f"""
+        import pytest
+        from tests.mutants.sgd_mutants import SGDDecayOutsideMomentum
+
+        class Logged(SGDDecayOutsideMomentum):
+            def step(self, closure=None):
+                if not self.state:  # the first step of a run
+                    with open({str(log)!r}, "a") as f:
+                        f.write("run\\n")
+                return super().step(closure)
+
+        @pytest.mark.optgold(impl=Logged, reference="sgd")
+        def test_sgd(optgold_case):
+            optgold_case.assert_passes()
+    """))
+    result = pytester.runpytest_subprocess("-k", f"{case} and free")  # the replay item is not selected
+    result.assert_outcomes(failed=1)
+    assert f"sgd/{case} (free, float64): {expected}" in result.stdout.str()
+    assert log.read_text().count("run") == 2  # the replay ran first, for the diagnosis
+    log.unlink()
+    result = pytester.runpytest_subprocess("-k", case)
+    result.assert_outcomes(failed=2)
+    assert f"sgd/{case} (free, float64): {expected}" in result.stdout.str()
+    assert log.read_text().count("run") == 2  # the replay ran once, for both items
+
+
+def test_an_implementation_that_exits_or_hangs_fails_its_item_and_the_session_goes_on(pytester):
+    pytester.makepyfile(textwrap.dedent("""
+        import os, sys, time
+        import pytest, torch
+
+        class OsExit(torch.optim.SGD):
+            def step(self, closure=None):
+                os._exit(0)
+
+        class SysExit(torch.optim.SGD):
+            def step(self, closure=None):
+                sys.exit(0)
+
+        class Hangs(torch.optim.SGD):
+            def step(self, closure=None):
+                while True:
+                    try:
+                        time.sleep(0.01)
+                    except Exception:
+                        pass
+
+        @pytest.mark.optgold(impl=OsExit, reference="sgd", modes=("replay",))
+        def test_os_exit(optgold_case):
+            optgold_case.assert_passes()
+
+        @pytest.mark.optgold(impl=SysExit, reference="sgd", modes=("replay",))
+        def test_sys_exit(optgold_case):
+            optgold_case.assert_passes()
+
+        @pytest.mark.optgold(impl=Hangs, reference="sgd", modes=("replay",), timeout=1)
+        def test_hangs(optgold_case):
+            optgold_case.assert_passes()
+
+        def test_later():
+            assert True
+    """))
+    result = pytester.runpytest_subprocess("-k", "plain_isotropic or test_later")
+    result.assert_outcomes(failed=3, passed=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "*sgd/plain_isotropic (replay, float64): the implementation's process exited with code 0 at step 1*",
+        "*sgd/plain_isotropic (replay, float64): the implementation's process exited with code 0 at step 1*",
+        "*sgd/plain_isotropic (replay, float64): timed out at step 1: no result after 1 s for the case*",
+    ])
