@@ -11,12 +11,14 @@ they share, once:
 - the conclusion: the judgement's first divergence, the failure, the diagnosis, and the
   notes of a passing case, in one message.
 """
-from dataclasses import asdict, dataclass, field
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from optgold.hyperparameters import Skip
-from optgold.runner import CaseTimeout, default_dtype, time_limit
+from optgold.reference.errors import UsageError
 
 
 @dataclass
@@ -25,7 +27,9 @@ class Options:
     dtype: str = "float64"
     device: str = "cpu"
     impl_args: dict = field(default_factory=dict)  # fixed extra keywords of every construction
-    timeout: float = 60.0  # seconds per case (per step where the kind says so)
+    timeout: float = None  # seconds per case (per step where the kind says so); None: the kind's TIMEOUT
+    budget: float = None  # seconds for the whole check; None: the kind's BUDGET
+    threads: int = None  # torch threads of the implementation's process; None: THREADS
     golden_dir: str = None
     adapter: str = "torch"  # optgold.adapters.ADAPTERS
     scenario: str = "plain"  # optgold.scenarios.SCENARIOS: what happens around the steps
@@ -47,12 +51,24 @@ class Judgement:
     notes: list = field(default_factory=list)  # said of a passing case (a horizon, a shortened run)
 
 
+THREADS = 1  # the default: fastest on a loaded machine (README, "Threads")
+
+
 @dataclass
 class Failure:
-    """How the implementation's own run ended early: raised, timed out, or went non-finite."""
+    """How the implementation's own run ended early, and at which step (0: while it was built).
+
+    ``kind``: "raised", "not_implemented", "non_finite", "setup", "contract" (it broke a
+    contract of the adapter, such as leaving ``.grad`` as given), "timeout", "exited"
+    (its process ended or was killed) or "budget" (the check's budget was spent before it ran)."""
     message: str
-    type: type
-    step: int  # 0: while it was built
+    step: int
+    kind: str = "raised"
+
+
+class ContractBreach(Exception):
+    """The implementation broke a rule of the interface it is driven through; the message says
+    which, with the tensor and step."""
 
 
 class SetupError(Exception):
@@ -101,6 +117,7 @@ class CheckReport:
     cases: list
     kind: str = "optimizer"
     extra: dict = field(default_factory=dict)  # kind-specific fields of the JSON report
+    settings: dict = field(default_factory=dict)  # what ran: every setting, and the versions (check.settings)
 
     @property
     def passed(self):
@@ -109,44 +126,70 @@ class CheckReport:
 
     def as_json(self):
         return {"passed": self.passed, "kind": self.kind, "reference": self.reference, "impl": self.impl,
-                **self.extra, "cases": [c.as_json() for c in self.cases]}
+                "settings": self.settings, **self.extra, "cases": [c.as_json() for c in self.cases]}
 
 
 def _finite(values):
     return values is None or bool(np.isfinite(np.asarray(values, dtype=np.float64)).all())
 
 
-def drive(run, timeout, per_step=False):
-    """Build and step the run; returns the Failure that ended it early, or None.
+def drive(run, record=None):
+    """Build and step the run in this process, then finish it; returns the Failure that ended it
+    early, or None.
 
-    ``timeout`` limits the whole run, or with ``per_step`` the construction and each step."""
-    case_seconds, step_seconds = (None, timeout) if per_step else (timeout, None)
+    ``record(step)`` is called after construction (step 0), after each step, and after
+    ``run.finish()``. Time limits are not drive's: the parent process enforces them
+    (optgold.isolation)."""
+    progress = {"step": 0, "built": False}
+    failure = _steps(run, record, progress)
+    if progress["built"]:  # finish() reports on what ran, however it ended
+        try:
+            run.finish()
+        except (Skip, ConfigMismatch, UsageError):
+            raise
+        except Exception as error:
+            failure = failure or _failure(run, error, progress["step"])
+    if record:
+        record(progress["step"])
+    return failure
+
+
+def _steps(run, record, progress):
     step = 0
     try:
-        with time_limit(case_seconds):
-            with time_limit(step_seconds):
-                run.construct()
-            steps = run.steps()
-            while True:
-                step += 1
-                with time_limit(step_seconds):
-                    values = next(steps, StopIteration)
-                if values is StopIteration:
-                    return None
-                if not _finite(values):
-                    return Failure(f"non-finite values at step {step}", FloatingPointError, step)
-    except CaseTimeout as error:
-        return Failure(f"timed out at step {step}: {error}", CaseTimeout, step)
-    except (Skip, ConfigMismatch):
+        run.construct()
+        progress["built"] = True
+        if record:
+            record(0)
+        steps = run.steps()
+        while True:
+            step += 1
+            values = next(steps, StopIteration)
+            if values is StopIteration:
+                progress["step"] = step - 1
+                return None
+            progress["step"] = step
+            if record:
+                record(step)
+            if not _finite(values):
+                return Failure(f"non-finite values at step {step}", step, "non_finite")
+    except (Skip, ConfigMismatch, UsageError):  # UsageError: the goldens or the setting, not the implementation
         raise
-    except SetupError as error:
-        return Failure(str(error), SetupError, step)
     except Exception as error:  # the implementation's own failure is a result, not a crash
-        if step == 0:
-            return Failure(f"construction with {run.hyperparameters_shown()} raised {type(error).__name__}: {error} "
-                           "(an implementation raises NotImplementedError for a config it does not support, to "
-                           "have it skipped)", type(error), 0)
-        return Failure(f"raised {type(error).__name__} at step {step}: {error}{_origin(error)}", type(error), step)
+        return _failure(run, error, step)
+
+
+def _failure(run, error, step):
+    if isinstance(error, SetupError):
+        return Failure(str(error), step, "setup")
+    if isinstance(error, ContractBreach):
+        return Failure(str(error), step, "contract")
+    kind = "not_implemented" if isinstance(error, NotImplementedError) else "raised"
+    if step == 0:
+        return Failure(f"construction with {run.hyperparameters_shown()} raised {type(error).__name__}: {error} "
+                       "(an implementation raises NotImplementedError for a config it does not support, to "
+                       "have it skipped)", 0, kind)
+    return Failure(f"raised {type(error).__name__} at step {step}: {error}{_origin(error)}", step, kind)
 
 
 def _origin(error):
@@ -156,32 +199,49 @@ def _origin(error):
     return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
-def check_case(kind, factory, case, mode, options=None, earlier=None):
+def check_case(kind, factory, case, mode, options=None, earlier=None, deadline=None, worker=None):
     """Run and judge one case in one mode; never raises for the implementation's own errors.
 
+    The implementation runs in a worker process (optgold.isolation); this process judges.
     ``earlier``: {mode: run} of this case's modes already run (a kind may diagnose on them).
+    ``deadline``: time.monotonic() at which the check's budget is spent. ``worker``: the
+    check's isolation.Worker, which holds ``case``; else one is started for this case alone.
     Returns (CaseResult, run); run is None where nothing ran.
     """
+    from optgold import isolation
+
     options = options or Options()
     result = CaseResult(case.id, "failed", mode_label(mode, options), options.dtype)
     reason = kind.not_applicable(case, mode, options) or _scenario_reason(kind, case, options)
     if reason:
         result.status, result.message = "skipped", reason
         return result, None
-    run = kind.start(factory, case, mode, options, earlier or {})
-    try:
-        with default_dtype(options.dtype):
-            failure = drive(run, options.timeout, getattr(kind, "TIMEOUT_PER_STEP", False))
-    except Skip as skip:
-        result.status, result.message = "skipped", str(skip)
+    budget = options.budget or kind.BUDGET
+    if deadline is not None and time.monotonic() >= deadline:
+        result.message = (f"not run: the check's budget of {budget:g} s was spent before this case "
+                          "(--budget); the case was not judged")
         return result, None
-    except ConfigMismatch as mismatch:
-        result.hyperparameters = run.hyperparameters
-        result.message = (f"configuration mismatch: {mismatch} (built with {run.hyperparameters_shown()}); the "
-                          "implementation does not hold the case's hyperparameters, so its run was not judged")
+    worker_options = replace(options, progress=None)  # the parent's progress display stays here
+    run = kind.start(factory, case, mode, worker_options, earlier or {})
+    limits = isolation.Limits(options.timeout or kind.TIMEOUT, kind.TIMEOUT_PER_STEP, deadline, budget)
+    step_progress = (lambda step: options.progress(case, step)) if options.progress else None
+    if worker is None:
+        with isolation.Worker(kind, factory, [case], worker_options) as alone:
+            outcome = alone.run(0, mode, run, limits, step_progress)
+    else:
+        outcome = worker.run(worker.index(case), mode, run, limits, step_progress)
+    if outcome.status == "usage":
+        raise UsageError(outcome.message)
+    if outcome.status == "skip":
+        result.status, result.message = "skipped", outcome.message
         return result, None
     result.hyperparameters = run.hyperparameters
-    if failure and failure.type is NotImplementedError and failure.step <= 1:
+    if outcome.status == "mismatch":
+        result.message = (f"configuration mismatch: {outcome.message} (built with {run.hyperparameters_shown()}); "
+                          "the implementation does not hold the case's hyperparameters, so its run was not judged")
+        return result, None
+    failure = outcome.failure
+    if failure and failure.kind == "not_implemented" and failure.step <= 1:
         result.status, result.message = "skipped", f"not implemented: {failure.message}"
         return result, run
     _conclude(result, run, run.judge(), failure)
@@ -213,7 +273,8 @@ def _conclude(result, run, judgement, failure):
             result.first_divergent_step = failure.step
         messages.append(failure.message)
     if messages:
-        result.diagnosis = run.diagnose(judgement)
+        # a named variant explains a divergence; a run that only raised, hung or ended has none to explain
+        result.diagnosis = run.diagnose(judgement) if judgement.divergence else None
         if result.diagnosis:
             messages.append(result.diagnosis.describe())
         if result.hyperparameters is not None:
@@ -229,17 +290,87 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     """Every case of reference ``ref_name`` in every mode of its kind: a CheckReport.
 
     ``problem="cifar"``: the network kind's CIFAR run of that reference. ``fields`` are
-    Options fields (dtype="float32", impl_args={...}, ...)."""
-    from optgold import kinds
+    Options fields (dtype="float32", impl_args={...}, ...). ``progress(result)`` after each
+    case and mode; ``progress.start(total)`` first, where it has one (optgold.progress)."""
+    from optgold import isolation, kinds
 
     options = options or Options(**fields)
     kind = kinds.kind_of(ref_name, problem)
-    results = []
-    for case in kind.cases(ref_name, options):
-        earlier = {}
-        for mode in kind.modes(case, options):
-            result, earlier[mode] = check_case(kind, factory, case, mode, options, earlier)
-            results.append(result)
-            if progress:
-                progress(result)
-    return CheckReport(ref_name, impl, results, kind=kind.NAME, extra=kind.report_extra(options))
+    validate(options, kind)
+    deadline = time.monotonic() + (options.budget or kind.BUDGET)
+    results, cases = [], kind.cases(ref_name, options)
+    if hasattr(progress, "start"):
+        progress.start(sum(len(kind.modes(case, options)) for case in cases))
+    with isolation.Worker(kind, factory, cases, replace(options, progress=None)) as worker:
+        for case in cases:
+            earlier = {}
+            for mode in kind.modes(case, options):
+                result, earlier[mode] = check_case(kind, factory, case, mode, options, earlier, deadline, worker)
+                results.append(result)
+                if progress:
+                    progress(result)
+    return CheckReport(ref_name, impl, results, kind=kind.NAME, extra=kind.report_extra(options),
+                       settings=settings(impl, ref_name, kind, options))
+
+
+def settings(impl, ref_name, kind, options):
+    """Every setting a check ran under, with the versions: the report's record of what ran."""
+    import torch
+
+    from optgold import __version__
+
+    return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype, "device": options.device,
+            "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
+            "adapter": options.adapter, "scenario": options.scenario,
+            "timeout": options.timeout or kind.TIMEOUT, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
+            "budget": options.budget or kind.BUDGET, "threads": options.threads or THREADS,
+            "golden_dir": None if options.golden_dir is None else str(options.golden_dir),
+            "optgold_version": __version__, "torch_version": torch.__version__}
+
+
+def validate(options, kind):
+    """A UsageError (one line) for a setting no case could run under; called before anything runs."""
+    from optgold import adapters, scenarios
+    from optgold.runner import DTYPES
+
+    if options.dtype not in DTYPES:
+        raise UsageError(f"dtype {options.dtype!r} is not one of {', '.join(DTYPES)}")
+    _validate_device(options.device)
+    for name in ("timeout", "budget"):
+        value = getattr(options, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value <= 0):
+            raise UsageError(f"{name} {value!r} must be a positive number of seconds")
+    if options.threads is not None and (isinstance(options.threads, bool) or not isinstance(options.threads, int)
+                                        or options.threads < 1):
+        raise UsageError(f"threads {options.threads!r} must be a whole number, 1 or more")
+    if options.modes is not None:
+        unknown = [m for m in options.modes if m not in kind.MODES]
+        if unknown or not options.modes:
+            raise UsageError(f"mode {', '.join(map(repr, unknown)) or '(none)'}: the {kind.NAME} kind's modes are "
+                             f"{', '.join(kind.MODES)}")
+    if options.adapter not in adapters.ADAPTERS:
+        raise UsageError(f"adapter {options.adapter!r} is not one of {', '.join(sorted(adapters.ADAPTERS))}")
+    if options.scenario not in scenarios.SCENARIOS:
+        raise UsageError(f"scenario {options.scenario!r} is not one of {', '.join(sorted(scenarios.SCENARIOS))}")
+    if not isinstance(options.impl_args, dict) or not all(isinstance(k, str) and k.isidentifier()
+                                                          for k in options.impl_args):
+        raise UsageError(f"impl_args {options.impl_args!r} must be a dict of keyword names to values")
+
+
+def _validate_device(device):
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise UsageError(f"device {device!r} is not a torch device ({' '.join(str(error).split())[:120]}); use cpu "
+                         "or cuda[:N]") from None
+    if parsed.type == "cpu":
+        return
+    if parsed.type != "cuda":
+        raise UsageError(f"device {device!r}: optgold runs on cpu or cuda[:N]")
+    if not torch.cuda.is_available():
+        raise UsageError(f"device {device!r}: CUDA is not available on this machine")
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise UsageError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")

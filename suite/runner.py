@@ -1,37 +1,13 @@
-"""The conditions a case runs under: a time limit, and torch's default dtype set to the check's.
+"""The conditions a case runs under: torch's default dtype set to the check's.
 
-The runs themselves belong to their kinds (optgold.kinds); optgold.check drives them.
+The runs themselves belong to their kinds (optgold.kinds); optgold.check drives them, in a
+worker process whose time limits the parent enforces (optgold.isolation).
 """
-import signal
-import threading
 from contextlib import contextmanager
 
 import torch
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-
-
-class CaseTimeout(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds):
-    """Raise CaseTimeout in the running case after ``seconds`` (main thread only: signals)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise CaseTimeout(f"no result after {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @contextmanager

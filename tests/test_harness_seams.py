@@ -12,7 +12,7 @@ from optgold.check import Options, check, check_case
 from optgold.kinds.base import Run
 
 SUITE = Path(__file__).resolve().parent.parent / "suite"
-KIND_PROTOCOL = ("NAME", "TIMEOUT_PER_STEP", "GRID_DTYPES", "references", "cases", "modes", "not_applicable",
+KIND_PROTOCOL = ("NAME", "TIMEOUT_PER_STEP", "TIMEOUT", "BUDGET", "MODES", "GRID_DTYPES", "references", "cases", "modes", "not_applicable",
                  "start", "report_extra", "listing", "torch_implementations")
 ADAPTER_PROTOCOL = ("step", "step_closure", "flat_params", "flat_state", "step_counts", "set_lr",
                     "hyperparameter_groups")
@@ -52,14 +52,15 @@ def _sources():
     return {p: p.read_text() for p in SUITE.rglob("*.py")}
 
 
-@pytest.mark.parametrize("rule, pattern", [
-    ("the skip rule", r"NotImplementedError and failure\.step"),
-    ("the failure capture of a hang", r"except CaseTimeout"),
-    ("the conclusion", r"result\.status = \"passed\""),
+@pytest.mark.parametrize("rule, pattern, home", [
+    ("the skip rule", r"failure\.kind == \"not_implemented\" and failure\.step", "check.py"),
+    ("the failure capture of a hang", r"Failure\(_timeout_message", "isolation.py"),
+    ("the failure capture of an ended process", r"def _ended\(", "isolation.py"),
+    ("the conclusion", r"result\.status = \"passed\"", "check.py"),
 ])
-def test_shared_rules_are_written_once_in_check(rule, pattern):
+def test_shared_rules_are_written_once(rule, pattern, home):
     found = {p.relative_to(SUITE).as_posix() for p, text in _sources().items() if re.search(pattern, text)}
-    assert found == {"check.py"}, f"{rule} is written in {sorted(found)}"
+    assert found == {home}, f"{rule} is written in {sorted(found)}"
 
 
 @pytest.mark.parametrize("module", ["cli.py", "commands/listing.py", "commands/check.py", "pytest_plugin.py",
@@ -87,6 +88,7 @@ def test_kind_runs_share_the_base_protocol():
 
 class _Counting(Run):
     """A kind's run whose implementation raises at a chosen step: check_case reports, never crashes."""
+    RECORDED = ("hyperparameters", "seen")  # the worker process sends these to the judging parent
 
     def __init__(self, fail_at, error):
         self.fail_at, self.error, self.seen = fail_at, error, 0
@@ -113,7 +115,7 @@ class _Case:
 
 
 class _Kind:
-    NAME, TIMEOUT_PER_STEP = "toy", False
+    NAME, TIMEOUT_PER_STEP, TIMEOUT, BUDGET, MODES = "toy", False, 30.0, 300.0, ("only",)
 
     def __init__(self, run):
         self.run = run

@@ -76,17 +76,16 @@ def test_the_calibration_is_tight():
 
 
 def test_check_runs_a_factory_with_impl_args():
-    seen = []
-
     def factory(optimizer, **hp):
-        seen.append(dict(hp))
-        hp.pop("verbose_name")
+        if hp.pop("verbose_name") != "x":
+            raise ValueError("the impl arg did not arrive")
         return torch.optim.lr_scheduler.StepLR(optimizer, **hp)
 
     report_ = check_scheduler(factory, "step_lr", impl="factory", impl_args={"verbose_name": "x"})
     assert report_.passed and report_.impl == "factory"
-    assert seen[0] == {"step_size": 3, "gamma": 0.5, "verbose_name": "x"}
-    assert seen[1] == {"step_size": 4, "verbose_name": "x"}, "defaults are left out, required ones passed"
+    built = [c.hyperparameters for c in report_.cases]  # what each construction was called with
+    assert built[0] == {"step_size": 3, "gamma": 0.5, "verbose_name": "x"}
+    assert built[1] == {"step_size": 4, "verbose_name": "x"}, "defaults are left out, required ones passed"
 
 
 def test_callables_and_sub_schedulers_are_built_for_torch():

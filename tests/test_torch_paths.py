@@ -12,6 +12,11 @@ KNOWN_DEVIATIONS = {
             "off the algorithm by up to ~6e-2 on entries of size 1 (1e11 x the float64 tolerance at step 1); "
             "diagnosis names the bfloat16_newton_schulz variant, which reproduces it bit for bit",
 }
+# torch paths that compute the algorithm but break the gradient contract (a step leaves .grad as given), measured:
+KNOWN_GRADIENT_BREACHES = {
+    ("sgd", "foreach"): "torch 2.13's _multi_tensor_sgd adds momentum * buf into the gradients with _foreach_add_ "
+                        "when nesterov is on and neither maximize nor weight decay made a copy first",
+}
 PATHS = [pytest.param(name, path, kwargs, id=f"{name}-{path}")
          for name, cls in CLASSES.items() if cls and name not in KNOWN_DEVIATIONS
          for path, kwargs in available_paths(cls).items()]
@@ -27,6 +32,10 @@ def test_every_torch_class_has_its_forloop_path():
 def test_torch_path_passes_every_case(reference_name, path, kwargs, dtype):
     report = check(CLASSES[reference_name], reference_name, dtype=dtype, impl_args=kwargs)
     failed = [f"{c.id}/{c.mode}: {c.message}" for c in report.cases if c.status == "failed"]
+    if (reference_name, path) in KNOWN_GRADIENT_BREACHES:  # each failure is that breach, on a nesterov case
+        assert failed and all("changed .grad of tensor" in f and "nesterov=True" in f for f in failed), failed
+        assert len(report.cases) >= 8
+        return
     assert not failed
     assert report.passed and len(report.cases) >= 8
     # correct paths were calibrated to use at most a quarter of the bound; half leaves room for other machines

@@ -2,7 +2,12 @@
 import numpy as np
 import torch
 
+from optgold.reference.errors import UsageError
 from optgold.runner import DTYPES
+
+
+class NotAnOptimizer(UsageError):
+    """The factory returned something the adapter cannot drive: the IMPL argument is wrong, not its arithmetic."""
 
 
 class TorchOptimizerAdapter:
@@ -10,7 +15,10 @@ class TorchOptimizerAdapter:
 
     Gradients are copied into the existing ``.grad`` tensors, as backward() does with
     retained gradients, so an optimizer that aliases a gradient instead of copying it
-    is caught.
+    is caught. A step must leave each ``.grad`` as it was given, element for element:
+    code around an optimizer (gradient logging, clipping of the next accumulation, a
+    second optimizer on the same parameters) reads it after the step, so a step that
+    changes it in place (weight decay added into the gradient, say) is a ContractBreach.
     """
 
     def __init__(self, factory, hyperparameters, start, shapes, dtype, device, sparse=False, state_on_first=False,
@@ -31,6 +39,9 @@ class TorchOptimizerAdapter:
     def _build(self):
         params = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in self.groups] or self.params
         optimizer = self.factory(params, **self.hyperparameters)
+        if not callable(getattr(optimizer, "step", None)):
+            raise NotAnOptimizer(f"IMPL returned {type(optimizer).__name__}, not an optimizer (it has no step()): the "
+                                 "torch adapter needs a torch.optim.Optimizer, or a factory returning one")
         self._built_groups = _hyperparameter_groups(optimizer)  # before a scheduler moves the lr
         scheduler = make_scheduler(optimizer, self.schedule) if self.schedule else None
         return optimizer, scheduler
@@ -51,7 +62,7 @@ class TorchOptimizerAdapter:
 
     def _write_grads(self, flat_grad):
         grad = torch.tensor(flat_grad, dtype=torch.float64)  # a copy: the golden arrays stay untouched
-        offset = 0
+        offset, self._given = 0, []
         for p in self.params:
             g = grad[offset:offset + p.numel()].reshape(p.shape).to(dtype=p.dtype, device=p.device)
             if self.sparse:
@@ -60,11 +71,35 @@ class TorchOptimizerAdapter:
                 p.grad = g.clone()
             else:
                 p.grad.copy_(g)
+            self._given.append(p.grad.detach().clone())
             offset += p.numel()
+
+    def _check_grads_kept(self):
+        """ContractBreach if the step changed a ``.grad`` it was given."""
+        from optgold.check import ContractBreach
+
+        for k, (p, given) in enumerate(zip(self.params, self._given)):
+            now = p.grad
+            if now is None:
+                raise ContractBreach(f"the step set .grad of tensor {k} {tuple(p.shape)} to None; a step must leave "
+                                     ".grad as it was given")
+            dense_now = now.detach().to_dense() if now.layout != torch.strided else now.detach()
+            dense_given = given.to_dense() if given.layout != torch.strided else given
+            if dense_now.shape != dense_given.shape:
+                raise ContractBreach(f"the step replaced .grad of tensor {k} {tuple(p.shape)} with one of shape "
+                                     f"{tuple(dense_now.shape)}; a step must leave .grad as it was given")
+            changed = (dense_now != dense_given) & ~(dense_now.isnan() & dense_given.isnan())
+            if changed.any():
+                where = tuple(int(i) for i in changed.nonzero()[0])
+                raise ContractBreach(f"the step changed .grad of tensor {k} {tuple(p.shape)} in place: element "
+                                     f"{list(where)} was given {float(dense_given[where]):.17g} and is "
+                                     f"{float(dense_now[where]):.17g} after the step ({int(changed.sum())} of "
+                                     f"{changed.numel()} elements changed); a step must leave .grad as it was given")
 
     def step(self, flat_grad):
         self._write_grads(flat_grad)
         self.optimizer.step()
+        self._check_grads_kept()
         if self.scheduler is not None:
             self.scheduler.step()
 
@@ -76,6 +111,7 @@ class TorchOptimizerAdapter:
             return torch.tensor(float(loss), dtype=self.params[0].dtype, device=self.params[0].device)
 
         self.optimizer.step(closure)
+        self._check_grads_kept()
 
     def set_lr(self, lr):
         groups = getattr(self.optimizer, "param_groups", None)

@@ -39,16 +39,19 @@ class _StepProgress:
         self.bar.update(self.tasks[key], completed=step)
 
 
-def check(args, console, factory, options):
+def check(args, factory, options, progress):
     """`optgold check IMPL --reference NAME --problem cifar`: replay form only (README: the CIFAR run)."""
-    from dataclasses import replace
-
     from optgold.check import check as check_cases
+
+    with _data_errors_are_usage_errors():
+        return check_cases(factory, args.reference, impl=args.impl, problem="cifar", options=options,
+                           progress=progress)
+
+
+def show(args, console, result):
+    """The CIFAR report, and the loss curves with --loss-curve."""
     from optgold.cifar import report
 
-    with _data_errors_are_usage_errors(), _progress_bar(console) as bar:
-        result = check_cases(factory, args.reference, impl=args.impl, problem="cifar",
-                             options=replace(options, progress=_StepProgress(bar, "checking")))
     report.show(result, console)
     if args.loss_curve:
         from optgold.cifar.free_run import plot
@@ -56,7 +59,6 @@ def check(args, console, factory, options):
         plot(result.cases, args.loss_curve, f"{args.impl} against {args.reference}, {args.dtype}: "
                                             f"{result.extra['data']}")
         console.print(f"wrote the loss curves to {args.loss_curve}", highlight=False)
-    return result
 
 
 def generate(args, console):

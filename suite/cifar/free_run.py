@@ -31,12 +31,13 @@ class FreeRun:
         return {"loss": self.loss, "evaluation": self.evaluation, "message": self.message}
 
 
-def free_run(factory, case, data, dtype="float32", device="cpu", impl_args=None, timeout=60.0, progress=None):
+def free_run(factory, case, data, dtype="float32", device="cpu", impl_args=None, progress=None):
     """Train IMPL freely along ``case``; ``progress(case, step)`` after each step. Driven as a judged run
-    is (optgold.check.drive: a raise, a hang or a non-finite loss ends it at its step), but judged by no one."""
+    is (optgold.check.drive: a raise or a non-finite loss ends it at its step; the parent process's
+    per-step limit, reset by ``progress``, ends a hang), but judged by no one."""
     run = _Training(factory, case, data, dtype, device, impl_args, progress)
     with default_dtype(dtype):
-        failure = drive(run, timeout, per_step=True)
+        failure = drive(run)
     if failure:
         return FreeRun(run.losses, message=failure.message)
     final = [p.detach().to("cpu", torch.float64).numpy() for p in run.params]

@@ -26,13 +26,28 @@ def add_parser(subparsers):
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--golden-dir", metavar="DIR", help="read goldens from DIR (default: $OPTGOLD_GOLDEN_DIR "
                    "or the packaged ones)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="per case and mode; a hung implementation fails the case (default 60; with --problem "
-                   "cifar, per step)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per case and mode; a hung implementation fails the case (default 30; with --problem "
+                   "cifar, 120 per step)")
+    p.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="for the whole check: cases still to run when it is spent fail as not run (default 300; "
+                   "with --problem cifar, 3600)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch threads of the implementation's process (default 1: fastest on a loaded machine)")
     add_problem_arguments(p)
     p.add_argument("--loss-curve", metavar="PNG", help="with --problem cifar: also train IMPL on its own "
                    "gradients, and draw its loss curve beside the golden's (shown, not judged)")
     return p
+
+
+def _modes(args, kind):
+    """--mode: both (the default) is every mode of the kind; free or replay are the optimizer kind's."""
+    if args.mode == "both":
+        return None
+    if args.mode not in kind.MODES:
+        raise UsageError(f"--mode {args.mode}: the {kind.NAME} kind's modes are {', '.join(kind.MODES)}; leave "
+                         "--mode out")
+    return (args.mode,)
 
 
 def _kind(args):
@@ -42,10 +57,12 @@ def _kind(args):
 
 
 def _validate(args, kind):
-    import torch
+    from optgold.commands.outputs import check_output_path
 
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"--device {args.device}: CUDA is not available on this machine")
+    if args.json:
+        check_output_path(args.json, "--json")
+    if args.loss_curve:
+        check_output_path(args.loss_curve, "--loss-curve")
     if args.loss_curve and args.problem != "cifar":
         raise UsageError("--loss-curve needs --problem cifar")
     if args.loss_curve and not args.loss_curve.lower().endswith(".png"):
@@ -60,26 +77,31 @@ def _validate(args, kind):
 
 
 def run(args, console):
-    from optgold import report
-    from optgold.check import Options, check
+    from optgold import external, report
+    from optgold.check import Options, check, validate
     from optgold.loading import load_impl
-
-    from optgold import external
+    from optgold.progress import CheckProgress
 
     args.reference = external.resolve(args.reference, args.golden_dir)
     kind = _kind(args)
     _validate(args, kind)
     options = Options(dtype=args.dtype, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
-                      timeout=args.timeout, golden_dir=args.golden_dir, adapter=args.adapter, scenario=args.scenario,
-                      modes=None if args.mode == "both" else (args.mode,), cifar_dir=args.cifar_dir,
-                      free_run=bool(args.loss_curve))
+                      timeout=args.timeout, budget=args.budget, threads=args.threads, golden_dir=args.golden_dir,
+                      adapter=args.adapter, scenario=args.scenario, modes=_modes(args, kind),
+                      cifar_dir=args.cifar_dir, free_run=bool(args.loss_curve))
+    validate(options, kind)
     factory = load_impl(args.impl)
-    if kind.NAME == "network":
-        from optgold.cifar import command
+    with CheckProgress(console, f"checking {args.impl} against {args.reference}") as progress:
+        options.progress = progress.step
+        if kind.NAME == "network":
+            from optgold.cifar import command
 
-        result = command.check(args, console, factory, options)
+            result = command.check(args, factory, options, progress)
+        else:
+            result = check(factory, args.reference, impl=args.impl, options=options, progress=progress)
+    if kind.NAME == "network":
+        command.show(args, console, result)
     else:
-        result = check(factory, args.reference, impl=args.impl, options=options)
         report.show(result, console)
     if args.json:
         report.write_json(result, args.json)

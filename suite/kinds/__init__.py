@@ -4,6 +4,8 @@ Each kind module provides (optgold.check drives them all through one ``check_cas
 
     NAME                        "optimizer", "scheduler", "averaging", "network"
     TIMEOUT_PER_STEP            the check's timeout applies to each step, not the whole case
+    TIMEOUT, BUDGET             default seconds per case (or step), and for a whole check
+    MODES                       every mode the kind has
     references()                {reference name: module} of what the kind checks
     cases(ref_name, options)    its golden cases (each with .id and .reference)
     modes(case, options)        the modes one case runs in, in order

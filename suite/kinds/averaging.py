@@ -24,7 +24,10 @@ from optgold.runner import DTYPES
 
 NAME = "averaging"
 TIMEOUT_PER_STEP = False
+TIMEOUT = 30.0  # seconds per case
+BUDGET = 300.0  # seconds for a whole check
 MODE = "average"
+MODES = (MODE,)
 GRID_DTYPES = ("float64", "float32")
 
 BUFFER_SIZE = 4
@@ -139,9 +142,10 @@ def torch_implementations(ref_name):
 
 def listing():
     """SWA and EMA: checked along golden optimizer trajectories."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    t = Table("averaging", "hyperparameters", "variants", "cases")
+    # fold, not "…": a name cut short in a narrow terminal reads as another name
+    t = Table(*(Column(h, overflow="fold") for h in ("averaging", "hyperparameters", "variants", "cases")))
     for name, cases in CASES.items():
         hp = ", ".join(f"{k}={v}" for k, v in averaging.DEFAULTS[name].items())
         t.add_row(name, hp, ", ".join(v for v in averaging.VARIANTS if v != "torch"), str(len(cases)))
@@ -150,6 +154,7 @@ def listing():
 
 class AveragingRun(Run):
     """Update the averager at the case's steps; its averaged weights (and buffer) after each update."""
+    RECORDED = ("hyperparameters", "observed")
 
     def __init__(self, factory, case, golden, options):
         self.factory, self.case, self.golden, self.options = factory, case, golden, options

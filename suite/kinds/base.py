@@ -10,12 +10,19 @@ class Run:
     yields the flat values of each step (their finiteness is checked by check_case), or None.
     """
     hyperparameters = None  # the keywords the implementation was built with
+    # What judge(), diagnose() and details() read: the worker process that runs the implementation
+    # sends these attributes to the parent, which judges (optgold.isolation). Lists and dicts of
+    # lists are sent as they grow; anything else is replaced, never changed in place.
+    RECORDED = ("hyperparameters",)
 
     def construct(self):
         raise NotImplementedError
 
     def steps(self):
         raise NotImplementedError
+
+    def finish(self):
+        """After the last step, in the implementation's process: work that needs the implementation."""
 
     def judge(self):
         raise NotImplementedError

@@ -27,7 +27,10 @@ from optgold.kinds.optimizer import case_hyperparameters, check_configuration
 
 NAME = "network"
 TIMEOUT_PER_STEP = True  # a network step takes seconds; a case, minutes
+TIMEOUT = 120.0  # seconds per step
+BUDGET = 3600.0  # seconds for a whole check: a full CIFAR check takes minutes
 MODE = "replay"
+MODES = (MODE,)
 GRID_DTYPES = ()  # minutes per case: timed by optgold.devtools.cifar_time, not in the grid
 
 
@@ -88,9 +91,10 @@ def torch_implementations(ref_name):
 
 
 def listing():
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    t = Table("CIFAR run (--problem cifar)", "cases", "steps")
+    # fold, not "…": a name cut short in a narrow terminal reads as another name
+    t = Table(*(Column(h, overflow="fold") for h in ("CIFAR run (--problem cifar)", "cases", "steps")))
     for name, grid in GRID.items():
         t.add_row(name, ", ".join(c.id for c in grid), ", ".join(str(c.steps) for c in grid))
     return t
@@ -110,10 +114,15 @@ class NetworkDivergence:
 
 
 class NetworkRun(Run):
+    """The golden walk runs beside the implementation (it makes each step's gradient), so the
+    elementwise judging runs there too, step by step; the parent receives its findings."""
+    RECORDED = ("hyperparameters", "steps_run", "first", "max_error", "used", "diagnosis", "summary")
+
     def __init__(self, factory, case, data, options):
         self.factory, self.case, self.data, self.options = factory, case, data, options
         self.steps_total = min(options.steps or case.steps, case.steps)
         self.steps_run, self.diagnosis, self.observed = 0, None, None
+        self.first, self.max_error, self.used, self.summary = None, 0.0, 0.0, None
 
     def construct(self):
         self.golden = GoldenWalk(self.case, self.data)
@@ -139,42 +148,45 @@ class NetworkRun(Run):
             self.steps_run = t
             self.observed = self.adapter.flat_params()
             judged.see_step(t, self.observed, self.adapter)
+            self.first, self.max_error, self.used = judged.first, judged.max_error, judged.used
             if judged.first and judged.first.step == t:  # diagnosed where the run left, on the gradients so far
                 self.diagnosis = diagnose.diagnose(self.case, golden.start, self.log, self.observed, t)
-            if self.options.progress:
-                self.options.progress(self.case, t)
             yield self.observed
             if judged.first and self.options.stop_at_divergence:
                 return
 
-    def judge(self):
-        if not hasattr(self, "judged"):  # it was never built
-            return Judgement()
+    def finish(self):
         if self.steps_run == self.case.steps:
             self.golden.certify_final()
-        first = self.judged.first
+        self.summary = self._summary()
+
+    def judge(self):
         notes = [] if self.steps_run == self.case.steps else [
             f"judged {self.steps_run} of {self.case.steps} steps (a shortened run)"]
-        return Judgement(NetworkDivergence(first, self.case.names) if first else None, self.judged.max_error,
-                         self.judged.used, self.steps_run, notes)
+        return Judgement(NetworkDivergence(self.first, self.case.names) if self.first else None, self.max_error,
+                         self.used, self.steps_run, notes if self.steps_run else [])
 
     def diagnose(self, judgement):
         return self.diagnosis
 
     def details(self):
+        first = self.first
+        return self.summary or {"tensor": self.case.names[first.tensor] if first else None,
+                                "steps_run": self.steps_run, "steps": self.case.steps}
+
+    def _summary(self):
+        """The finished run's fields of the JSON report, with the free run (shown, never judged)."""
         case, evaluation = self.case, None
-        if not hasattr(self, "judged"):
-            return {"steps_run": 0, "steps": case.steps}
         if self.steps_run == case.steps and self.observed is not None and np.isfinite(self.observed).all():
             tensors = np.split(self.observed, np.cumsum(case.sizes)[:-1])
             evaluation = model.evaluate_run([t.reshape(s) for t, s in zip(tensors, case.shapes)], self.golden.run)
-        first = self.judged.first if self.steps_run else None
+        first = self.first if self.steps_run else None
         out = {"tensor": case.names[first.tensor] if first else None, "steps_run": self.steps_run,
                "steps": case.steps, "evaluation": evaluation, "golden_evaluation": case.golden_eval,
                "golden_loss": case.loss.tolist(), "free_run": None}
-        if self.options.free_run:  # shown beside the judged run, never judged
+        if self.options.free_run:
             from optgold.cifar.free_run import free_run
 
             out["free_run"] = free_run(self.factory, case, self.data, self.options.dtype, self.options.device,
-                                       self.options.impl_args, self.options.timeout).as_json()
+                                       self.options.impl_args, self.options.progress).as_json()
         return out

@@ -20,6 +20,8 @@ from optgold.reference import capabilities
 
 NAME = "optimizer"
 TIMEOUT_PER_STEP = False
+TIMEOUT = 30.0  # seconds per case and mode; the slowest correct case takes under 2 s
+BUDGET = 300.0  # seconds for a whole check
 MODES = ("replay", "free")  # replay first: a free-run failure is diagnosed on the replay run
 GRID_DTYPES = ("float64", "float32")
 SCENARIOS = ("plain", "resume")  # both judged against the plain goldens
@@ -61,11 +63,13 @@ def torch_implementations(ref_name):
 
 
 def listing():
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from optgold.golden.grid import GRID
 
-    t = Table("reference", "hyperparameters (torch defaults)", "variants", "cases")
+    # fold, not "…": a name cut short in a narrow terminal reads as another name
+    t = Table(*(Column(h, overflow="fold") for h in ("reference", "hyperparameters (torch defaults)", "variants",
+                                                      "cases")))
     for name, module in references().items():
         hp = ", ".join(f"{k}={v}" for k, v in module.DEFAULTS.items())
         t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
@@ -89,6 +93,8 @@ def check_configuration(adapter, case):
 
 
 class OptimizerRun(Run):
+    RECORDED = ("hyperparameters", "params", "state", "counts")
+
     def __init__(self, factory, case, mode, options, replay):
         self.factory, self.case, self.mode, self.options, self.replay = factory, case, mode, options, replay
         module = reference.get(case.reference)

@@ -45,7 +45,10 @@ from optgold.reference.schedulers import functions
 
 NAME = "scheduler"
 TIMEOUT_PER_STEP = False
+TIMEOUT = 30.0  # seconds per case
+BUDGET = 300.0  # seconds for a whole check
 MODE = "schedule"
+MODES = (MODE,)
 GRID_DTYPES = ("float64",)  # lrs are Python floats whatever the dtype
 U = UNIT_ROUNDOFF["float64"]  # Python floats, whatever the parameters' dtype
 CALIBRATED_WORST = 0.17  # worst |error| / bound of an equivalent form on the grid (measured: 0.162)
@@ -245,11 +248,13 @@ def torch_implementations(ref_name):
 
 def listing():
     """The scheduler references: torch's arguments (required ones marked), variants, case count."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from optgold.golden.schedules import GRID
 
-    t = Table("scheduler", "hyperparameters (torch defaults)", "variants", "cases")
+    # fold, not "…": a name cut short in a narrow terminal reads as another name
+    t = Table(*(Column(h, overflow="fold") for h in ("scheduler", "hyperparameters (torch defaults)", "variants",
+                                                      "cases")))
     for name, module in schedulers.SCHEDULERS.items():
         hp = ", ".join(k if k in module.REQUIRED else f"{k}={v}" for k, v in module.DEFAULTS.items())
         t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
@@ -258,6 +263,7 @@ def listing():
 
 class ScheduleRun(Run):
     """Construct the implementation on the case's optimizer and step it; the rows read after each step."""
+    RECORDED = ("hyperparameters", "rows")
 
     def __init__(self, factory, case, options):
         self.factory, self.case, self.options = factory, case, options
