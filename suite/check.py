@@ -298,7 +298,7 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     kind = kinds.kind_of(ref_name, problem)
     validate(options, kind)
     deadline = time.monotonic() + (options.budget or kind.BUDGET)
-    results, cases = [], kind.cases(ref_name, options)
+    results, cases = [], list(kind.cases(ref_name, options))
     if hasattr(progress, "start"):
         progress.start(sum(len(kind.modes(case, options)) for case in cases))
     with isolation.Worker(kind, factory, cases, replace(options, progress=None)) as worker:

@@ -15,6 +15,7 @@ EVERY = 15.0  # seconds between lines outside a terminal
 
 class CheckProgress:
     def __init__(self, console, label, unit="case-modes", stream=None):
+        """``unit`` names what is counted; None: nothing is (only the running item and the time)."""
         self.console, self.label, self.unit, self.stream = console, label, unit, stream or sys.stderr
         self.total, self.done, self.at = None, 0, ""
         self.started = self.said = time.monotonic()
@@ -62,6 +63,7 @@ class CheckProgress:
         if now - self.said >= EVERY:
             self.said = now
             total = "" if self.total is None else f" of {self.total}"
-            at = f", running {self.at}" if self.at else ""
-            print(f"optgold: {self.label}: {self.done}{total} {self.unit} done{at}, {now - self.started:.0f} s",
-                  file=self.stream, flush=True)
+            parts = [f"{self.done}{total} {self.unit} done"] if self.unit else []
+            parts += [f"running {self.at}"] if self.at else []
+            print(f"optgold: {self.label}: {', '.join(parts + [f'{now - self.started:.0f} s'])}", file=self.stream,
+                  flush=True)

@@ -130,10 +130,10 @@ def test_relative_paths_are_read_from_the_test_files_folder(pytester):
     (here / "impls").mkdir()
     (here / "refs").mkdir()
     shutil.copy(EXAMPLES / "qhm_torch.py", here / "impls" / "my_qhm.py")
-    shutil.copy(EXAMPLES / "qhm.py", here / "refs" / "qhm.py")
-    assert main(["generate", "--reference", str(here / "refs" / "qhm.py"), "--golden-dir", str(here / "goldens")]) == 0
+    shutil.copy(EXAMPLES / "qhm.py", here / "refs" / "qhm_here.py")
+    assert main(["generate", "--reference", str(here / "refs" / "qhm_here.py"), "--golden-dir", str(here / "goldens")]) == 0
     (here / "test_qhm.py").write_text("import pytest\n" + marked(
-        "test_qhm", 'impl="impls/my_qhm.py:QHM", reference="refs/qhm.py", golden_dir="goldens", modes=("replay",)'))
+        "test_qhm", 'impl="impls/my_qhm.py:QHM", reference="refs/qhm_here.py", golden_dir="goldens", modes=("replay",)'))
     result = pytester.runpytest_subprocess("-v", "checks")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*test_qhm?default_rotated-replay-float64? PASSED*"])

@@ -6,8 +6,6 @@ one line naming the file, exit code 2.
 import time
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
 from optgold.golden import store
 from optgold.golden.cifar.binary import CifarDataError
 from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
@@ -19,24 +17,6 @@ def _data_errors_are_usage_errors():
         yield
     except CifarDataError as error:
         raise UsageError(str(error)) from None
-
-
-def _progress_bar(console):
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=console, transient=True)
-
-
-class _StepProgress:
-    """One bar per case, advanced step by step."""
-
-    def __init__(self, bar, verb):
-        self.bar, self.verb, self.tasks = bar, verb, {}
-
-    def __call__(self, case, step):
-        key = (case.reference, case.id)
-        if key not in self.tasks:
-            self.tasks[key] = self.bar.add_task(f"{self.verb} {case.reference}/{case.id}", total=case.steps)
-        self.bar.update(self.tasks[key], completed=step)
 
 
 def check(args, factory, options, progress):
@@ -72,8 +52,10 @@ def generate(args, console):
     directory = golden_dir(args.golden_dir, data.name)
     console.print(f"data: {data.description}", highlight=False)
     started = time.perf_counter()
-    with _progress_bar(console) as bar:
-        progress = _StepProgress(bar, "training")
+    from optgold.progress import CheckProgress
+
+    with CheckProgress(console, "training the CIFAR reference runs", unit=None) as shown:
+        progress = shown.step
         if args.check:
             # a missing manifest is an error before minutes of work, naming the command that rebuilds it
             store.read_manifest(directory, rebuild_for(directory, data))
