@@ -11,7 +11,7 @@ import time
 import torch
 
 from optgold.golden.load import load_cases
-from optgold.check import check
+from optgold.check import THREADS, check
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
@@ -32,7 +32,7 @@ def main(argv=None):
         seconds.append(time.perf_counter() - start)
         assert report.passed
     print(f"full check of torch.optim.{cls.__name__} against {args.reference}, {args.dtype}, both modes, "
-          f"{len(report.cases)} case-modes, torch threads={torch.get_num_threads()}:")
+          f"{len(report.cases)} case-modes, each in the check's worker process with torch threads={THREADS}:")
     print(f"  median {statistics.median(seconds):.3f} s, min {min(seconds):.3f} s, max {max(seconds):.3f} s "
           f"over {args.repeats} runs")
 
