@@ -192,3 +192,29 @@ def test_optgold_check_on_an_implementation_that_calls_os_exit_0_exits_1_naming_
     report = json.loads(out.read_text())
     assert report["passed"] is False and all(c["status"] == "failed" for c in report["cases"])
     assert report["cases"][0]["first_divergent_step"] == 3
+
+
+def test_no_worker_is_left_behind_by_a_check_or_a_hang():
+    import multiprocessing
+
+    check(torch.optim.SGD, "sgd", options=Options(modes=("replay",)))
+    check_case(optimizer, SwallowsEverything, sgd_case(), "replay", Options(timeout=0.3))
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_in_the_parent_ends_the_worker_too():
+    """Ctrl-C reaches the parent (the worker ignores SIGINT); leaving the check ends its worker."""
+    import multiprocessing
+
+    class Slow(torch.optim.SGD):
+        def step(self, closure=None):
+            time.sleep(0.02)
+            return super().step(closure)
+
+    def interrupt(case, step):
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        check(Slow, "sgd", options=Options(modes=("replay",), progress=interrupt))
+    assert time.monotonic() - started < 5 and multiprocessing.active_children() == []
