@@ -6,17 +6,17 @@ fails its case with the exit code or signal and the step, and the next case runs
 fresh worker. Time limits are enforced from the parent, so no ``except`` inside the
 implementation can swallow them.
 
-The worker builds and steps the case's Run (a forked copy of the parent's) and, after
-construction and after every step, counts the step in shared memory and, every
-FLUSH_EVERY seconds and at the end, sends the new entries of the Run's ``RECORDED``
-attributes; the parent copies them into its own Run and judges that, with its own code
+The worker builds and steps the case's Run and counts each step in shared memory; every
+FLUSH_EVERY seconds, and at the end, it sends the new entries of the Run's ``RECORDED``
+attributes. The parent copies them into its own Run and judges that, with its own code
 and its own goldens. A list (or a dict of lists) is sent as what was appended since the
 last message; any other recorded value is sent again whenever it is a new object.
 
-Messages are plain pickles (not multiprocessing's, which would pass tensors as shared
-memory that dies with the worker). One worker per check, forked, runs its cases in turn (a
-fork per case would double a check's time); any factory works, even one defined in a test. CUDA cannot be forked once initialised, so CUDA devices use a
-forkserver that has imported torch (the factory must then be importable by name).
+Messages are plain pickles (multiprocessing's own would pass tensors as shared memory,
+which dies with the worker). One worker per check, forked, runs its cases in turn (a fork
+per case doubled a check's time); any factory works, even one defined in a test. CUDA
+cannot be forked once initialised, so CUDA devices use a forkserver that has imported
+torch (the factory must then be importable by name).
 """
 import builtins
 import functools
