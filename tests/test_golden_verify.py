@@ -299,3 +299,29 @@ def test_a_manifest_that_changed_while_the_file_was_read_is_not_remembered(golde
     for before in ["0" * 64, "0" * 64, now, now]:
         verify.once(goldens, "sgd.npz", before, rebuild, lambda: walks.append(before))
     assert len(walks) == 3
+
+
+# -- drift: measured again, as golden/generate.py measures it ---------------------------------------
+
+@pytest.mark.parametrize("key, index, factor, words", [
+    ("noisy/drift/float32", 120, 0.5, "drift/float32 at step 120 is"),
+    ("eps_rosenbrock/drift/float64", 40, 10.0, "drift/float64 at step 40 is"),
+    ("decoupled_rotated/state_drift/float32/exp_avg_sq", 6, 0.5, "state_drift/float32/exp_avg_sq at step 7 is"),
+], ids=["shrunk", "inflated", "state"])
+def test_a_changed_drift_is_refused_at_its_step(goldens, key, index, factor, words):
+    rewrite(goldens, "adam.npz", scale(key, index, factor))
+    message = refusal(goldens, "adam", key.split("/")[0], words)
+    assert "golden/generate.py" in message
+
+
+def test_a_changed_drift_is_refused_on_another_interpreter_too(goldens, other_sum):
+    """Where the walk is not exact, a float32 drift is still held to a millionth of itself."""
+    assert load.load_cases("adam", goldens)
+    rewrite(goldens, "adam.npz", scale("noisy/drift/float32", 30, 1.1))
+    refusal(goldens, "adam", "noisy", "drift/float32 at step 30 is")
+
+
+def test_check_refuses_a_tampered_drift(goldens, capsys):
+    rewrite(goldens, "adam.npz", scale("betas_rosenbrock/drift/float64", 50, 0.5))
+    assert main(["check", "torch.optim:Adam", "--reference", "adam", "--golden-dir", str(goldens)]) == 2
+    assert "adam.npz:betas_rosenbrock: drift/float64 at step 50 is" in one_line_error(capsys)
