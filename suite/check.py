@@ -218,8 +218,8 @@ def check_case(kind, factory, case, mode, options=None, earlier=None, deadline=N
         return result, None
     budget = options.budget or kind.BUDGET
     if deadline is not None and time.monotonic() >= deadline:
-        result.message = (f"not run: the check's budget of {budget:g} s was spent before this case "
-                          "(--budget); the case was not judged")
+        result.message = (f"not run: the check's budget of {budget:g} s was spent before this case; the case was "
+                          "not judged")
         return result, None
     worker_options = replace(options, progress=None)  # the parent's progress display stays here
     run = kind.start(factory, case, mode, worker_options, earlier or {})
