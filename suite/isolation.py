@@ -24,9 +24,12 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+
+from optgold.reference.errors import UsageError
 
 PROGRESS_EVERY = 0.5  # seconds between the parent's looks at the clock while it waits
 _SHOWN = {}  # the warnings registry of _reissue: each of the workers' warnings is shown once
@@ -364,3 +367,87 @@ def apply_changes(run, changes):
                 target.setdefault(key, []).extend(items)
         else:
             setattr(run, name, value)
+
+
+class ImplementationEnded(UsageError):
+    """The implementation ended the process a command ran it in (exit 2: nothing was measured)."""
+
+
+def guarded(function, what):
+    """``function()``, an exit code, run in a forked child whose output comes here as it is written:
+    a command that must time the implementation in its own process (``optgold bench``) still never
+    exits 0 when the implementation ends that process. A child that ends without its result is
+    an ImplementationEnded naming the exit code or signal; usage errors keep their message."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    terminal = {name: getattr(stream, "isatty", lambda: False)() for name, stream in
+                (("stdout", sys.stdout), ("stderr", sys.stderr))}
+    child = context.Process(target=_guard, args=(function, sending, terminal), daemon=True)
+    child.start()
+    sending.close()
+    try:
+        while True:
+            try:
+                status, value = pickle.loads(receiving.recv_bytes())
+            except (EOFError, OSError):
+                child.join(5)
+                raise ImplementationEnded(f"{what}: the implementation's process {_how(child.exitcode)} before the "
+                                          "command finished (a sys.exit, os._exit or crash inside the "
+                                          "implementation); nothing it measured counts") from None
+            if status in ("stdout", "stderr"):
+                stream = getattr(sys, status)
+                stream.write(value)
+                stream.flush()
+                continue
+            if status == "usage":
+                raise UsageError(value)
+            if status == "interrupted":
+                raise KeyboardInterrupt
+            return value
+    finally:
+        _stop(child)
+        receiving.close()
+
+
+def _how(code):
+    return f"was killed by signal {signal.Signals(-code).name}" if code is not None and code < 0 else \
+        f"exited with code {code}"
+
+
+class ImplementationEnded(UsageError):
+    """The implementation ended the process a command ran it in (exit 2: nothing was measured)."""
+
+
+class _Relay:
+    """A text stream of the guarded child: what is written goes to the parent's stream of that name."""
+
+    def __init__(self, sending, name, terminal):
+        self.sending, self.name, self.terminal = sending, name, terminal
+
+    def write(self, text):
+        if text:
+            self.sending.send_bytes(pickle.dumps((self.name, text)))
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return self.terminal
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+
+def _guard(function, sending, terminal):
+    sys.stdout, sys.stderr = (_Relay(sending, name, terminal[name]) for name in ("stdout", "stderr"))
+    try:
+        message = ("done", function())
+    except (UsageError, OSError) as error:
+        message = ("usage", str(error))
+    except KeyboardInterrupt:
+        message = ("interrupted", None)
+    sending.send_bytes(pickle.dumps(message))
+    sending.close()
+    os._exit(0)

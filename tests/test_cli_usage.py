@@ -154,6 +154,25 @@ def test_bench_of_an_implementation_that_raises_exits_2_naming_it(tmp_path, caps
     assert "Traceback" not in out + err and "FAILED" not in out
 
 
+@pytest.mark.parametrize("ending, how", [("os._exit(0)", "exited with code 0"), ("sys.exit(0)", "exited with code 0"),
+                                        ("os.kill(os.getpid(), 9)", "was killed by signal SIGKILL")])
+def test_bench_of_an_implementation_that_ends_its_process_never_exits_0(ending, how, tmp_path, capsys):
+    """bench times in the implementation's own process (a guarded child): ending it ends nothing here."""
+    impl = tmp_path / "ends.py"
+    impl.write_text(textwrap.dedent(f"""
+        import os, sys, torch
+
+        class Ends(torch.optim.SGD):
+            def step(self, closure=None):
+                self.n = getattr(self, "n", 0) + 1
+                if self.n == 3:
+                    {ending}
+                return super().step(closure)
+    """))
+    code, out, err = run(["bench", f"{impl}:Ends", "--reference", "sgd", *TINY], capsys)
+    assert code == 2 and how in err and "nothing it measured counts" in err and len(err.splitlines()) == 1
+
+
 @pytest.fixture
 def flaky(tmp_path, monkeypatch):
     impl = tmp_path / "flaky_side.py"

@@ -130,6 +130,13 @@ def _progress(console):
 
 
 def run(args, console):
+    """In a guarded child process: an implementation that ends its process ends no benchmark with 0."""
+    from optgold import isolation
+
+    return isolation.guarded(lambda: _run(args, console), f"optgold bench {args.impl}")
+
+
+def _run(args, console):
     import torch
 
     from optgold.bench import bandwidth, gate, gaterun, machine, selfcheck, table
