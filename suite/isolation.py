@@ -105,6 +105,7 @@ class Worker:
 
     def _stop(self):
         _stop(self.process)
+        _kill_group(self.process.pid)  # what the implementation started, which outlives the worker otherwise
         self.connection.close()
         self.process = None
 
@@ -216,6 +217,13 @@ def _stop(process):
     process.join(5)
 
 
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # nothing is left in it
+        pass
+
+
 def _serve(kind, factory, cases, options, connection, position, beats):
     """The worker: run each task it is sent, sending what its run records; ("done", Outcome) ends each."""
     import torch
@@ -224,6 +232,7 @@ def _serve(kind, factory, cases, options, connection, position, beats):
     from optgold.check import THREADS
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    os.setpgid(0, 0)  # a process group of its own: the parent ends it whole, with whatever it started
     torch.set_num_threads(options.threads or THREADS)
     options.progress = _Heartbeat(beats)
     kind = kinds.KINDS[kind] if isinstance(kind, str) else kind

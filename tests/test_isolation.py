@@ -218,3 +218,29 @@ def test_ctrl_c_in_the_parent_ends_the_worker_too():
     with pytest.raises(KeyboardInterrupt):
         check(Slow, "sgd", options=Options(modes=("replay",), progress=interrupt))
     assert time.monotonic() - started < 5 and multiprocessing.active_children() == []
+
+
+def test_a_process_the_implementation_started_does_not_outlive_the_check(tmp_path):
+    marker = tmp_path / "grandchild.pid"
+
+    class StartsAndHangs(torch.optim.SGD):
+        def step(self, closure=None):
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            marker.write_text(str(child.pid))
+            while True:
+                time.sleep(0.01)
+
+    result, _ = check_case(optimizer, StartsAndHangs, sgd_case(), "replay", Options(timeout=1.0))
+    assert result.status == "failed" and "timed out" in result.message
+    pid = int(marker.read_text())
+    for _ in range(50):  # SIGKILL is delivered at once; reaping by init may take a moment
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the implementation's own child process outlived the check")
