@@ -59,8 +59,8 @@ class Failure:
     """How the implementation's own run ended early, and at which step (0: while it was built).
 
     ``kind``: "raised", "not_implemented", "non_finite", "setup", "contract" (it broke a
-    contract of the adapter, such as leaving ``.grad`` as given), "timeout", "exited"
-    (its process ended or was killed) or "budget" (the check's budget was spent before it ran)."""
+    contract of the adapter, such as leaving ``.grad`` as given), "timeout" (a per-case or
+    per-step limit, or the check's budget) or "exited" (its process ended or was killed)."""
     message: str
     step: int
     kind: str = "raised"
@@ -216,14 +216,14 @@ def check_case(kind, factory, case, mode, options=None, earlier=None, deadline=N
     if reason:
         result.status, result.message = "skipped", reason
         return result, None
-    budget = options.budget or kind.BUDGET
+    timeout, budget = limits_of(options, kind)
     if deadline is not None and time.monotonic() >= deadline:
         result.message = (f"not run: the check's budget of {budget:g} s was spent before this case; the case was "
                           "not judged")
         return result, None
     worker_options = replace(options, progress=None)  # the parent's progress display stays here
     run = kind.start(factory, case, mode, worker_options, earlier or {})
-    limits = isolation.Limits(options.timeout or kind.TIMEOUT, kind.TIMEOUT_PER_STEP, deadline, budget)
+    limits = isolation.Limits(timeout, kind.TIMEOUT_PER_STEP, deadline, budget)
     step_progress = (lambda step: options.progress(case, step)) if options.progress else None
     if worker is None:
         with isolation.Worker(kind, factory, [case], worker_options) as alone:
@@ -297,7 +297,7 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     options = options or Options(**fields)
     kind = kinds.kind_of(ref_name, problem)
     validate(options, kind)
-    deadline = time.monotonic() + (options.budget or kind.BUDGET)
+    deadline = time.monotonic() + limits_of(options, kind)[1]
     results, cases = [], list(kind.cases(ref_name, options))
     if hasattr(progress, "start"):
         progress.start(sum(len(kind.modes(case, options)) for case in cases))
@@ -313,17 +313,23 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
                        settings=settings(impl, ref_name, kind, options))
 
 
+def limits_of(options, kind):
+    """(timeout, budget) in seconds: the options', else the kind's defaults."""
+    return options.timeout or kind.TIMEOUT, options.budget or kind.BUDGET
+
+
 def settings(impl, ref_name, kind, options):
     """Every setting a check ran under, with the versions: the report's record of what ran."""
     import torch
 
     from optgold import __version__
 
+    timeout, budget = limits_of(options, kind)
     return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype, "device": options.device,
             "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
             "adapter": options.adapter, "scenario": options.scenario,
-            "timeout": options.timeout or kind.TIMEOUT, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
-            "budget": options.budget or kind.BUDGET, "threads": options.threads or THREADS,
+            "timeout": timeout, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
+            "budget": budget, "threads": options.threads or THREADS,
             "golden_dir": None if options.golden_dir is None else str(options.golden_dir),
             "optgold_version": __version__, "torch_version": torch.__version__}
 

@@ -201,13 +201,7 @@ def _ended(worker, done):
     from optgold.check import Failure
 
     worker.join(5)
-    code = worker.exitcode
-    at = _at(done)
-    if code is not None and code < 0:
-        how = f"was killed by signal {signal.Signals(-code).name}"
-    else:
-        how = f"exited with code {code}"
-    return Failure(f"the implementation's process {how} {at}, before its result (a sys.exit, os._exit or crash "
+    return Failure(f"the implementation's process {_how(worker.exitcode)} {_at(done)}, before its result (a sys.exit, os._exit or crash "
                    "inside the implementation); the case was not judged", done + 1, "exited")
 
 
@@ -255,13 +249,12 @@ def _work(run, options, connection, position, beats):
     """Drive one run, sending what it records; returns its Outcome."""
     from optgold.check import ConfigMismatch, drive
     from optgold.hyperparameters import Skip
-    from optgold.reference.errors import UsageError
     from optgold.runner import default_dtype
 
     sent, flushed = {}, [time.monotonic()]
 
     def flush():
-        connection.send_bytes(pickle.dumps(("record", sendable(changes(run, sent)))))
+        connection.send_bytes(record_bytes(changes(run, sent)))
         flushed[0] = time.monotonic()
 
     def record(step):  # what the run recorded goes out in batches: a message per step costs more than the step
@@ -342,12 +335,11 @@ def changes(run, sent):
     return out
 
 
-def sendable(changes):
-    """``changes`` with each value that cannot be pickled (a local class or function among the
-    hyperparameters, say) replaced by its name: what the report shows of it anyway."""
+def record_bytes(changes):
+    """The ("record", changes) message, pickled once. A value that cannot be pickled (a local class
+    or function among the hyperparameters, say) goes as its name: what the report shows of it anyway."""
     try:
-        pickle.dumps(changes)
-        return changes
+        return pickle.dumps(("record", changes))
     except Exception:
         pass
     out = {}
@@ -355,7 +347,7 @@ def sendable(changes):
         if how == "set" and isinstance(value, dict):
             value = {k: v if _picklable(v) else getattr(v, "__name__", type(v).__name__) for k, v in value.items()}
         out[name] = (how, value if _picklable(value) else repr(value))
-    return out
+    return pickle.dumps(("record", out))
 
 
 def _picklable(value):

@@ -244,3 +244,16 @@ def test_a_process_the_implementation_started_does_not_outlive_the_check(tmp_pat
     else:
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the implementation's own child process outlived the check")
+
+
+def test_a_hyperparameter_that_cannot_be_pickled_is_reported_by_name():
+    """The worker sends what it built with; a local function among the keywords goes as its name."""
+    def local_hook():
+        return None
+
+    class TakesAHook(torch.optim.SGD):
+        def __init__(self, params, hook=None, **hp):
+            super().__init__(params, **hp)
+
+    result, _ = check_case(optimizer, TakesAHook, sgd_case(), "replay", Options(impl_args={"hook": local_hook}))
+    assert result.status == "passed" and result.hyperparameters["hook"] == "local_hook"
