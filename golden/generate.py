@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from optgold import reference
-from optgold.golden import schedules, store
+from optgold.golden import contracts, schedules, store
 from optgold.golden.certify import certificate
 from optgold.golden.dtypes import UNIT_ROUNDOFF
 from optgold.golden.grid import GRID, grid_of
@@ -72,7 +72,7 @@ def case_record(ref_name, case, certify=True):
     optimizer = reference.get(ref_name)
     problem = problems.get(case.problem, case.negate)
     groups = [dict(g) for g in case.groups] or None
-    run_args = {"groups": groups, "schedule": case.schedule}
+    run_args = {"groups": groups, "schedule": case.schedule, "events": case.events}
     params, grads, states = trajectory.run(optimizer, problem, case.hp, case.steps, **run_args)
     meta = {
         "id": case.id, "problem": case.problem, "negate": case.negate, "steps": case.steps,
@@ -82,6 +82,8 @@ def case_record(ref_name, case, certify=True):
         meta["groups"] = groups
     if case.schedule:
         meta["schedule"] = case.schedule
+    if case.events:
+        meta["events"] = case.events
     if certify:
         meta["certificate"] = certificate(optimizer, problem, case.hp, case.steps, params, grads, run_args)
     arrays = {f"{case.id}/params": np.array(params), f"{case.id}/grads": np.array(grads)}
@@ -100,15 +102,21 @@ def build(names=None, certify=True, progress=None):
     scheduler_names = None if names is None else [n for n in names if n in schedules.GRID]
     files = schedules.build(scheduler_names, certify, progress) if scheduler_names != [] else {}
     for ref_name in GRID if names is None else [n for n in names if n not in schedules.GRID]:
-        metas, arrays = [], {}
-        for case in grid_of(ref_name):
-            meta, case_arrays = case_record(ref_name, case, certify)
-            metas.append(meta)
-            arrays.update(case_arrays)
-            if progress:
-                progress(ref_name, case.id)
-        files[f"{ref_name}.npz"] = ({"reference": ref_name, "cases": metas}, arrays)
+        files[f"{ref_name}.npz"] = _file(ref_name, grid_of(ref_name), certify, progress)
+        if contracts.has_contracts(ref_name):
+            files[contracts.FILE.format(ref_name)] = _file(ref_name, contracts.grid(ref_name), certify, progress)
     return files
+
+
+def _file(ref_name, grid_cases, certify, progress):
+    metas, arrays = [], {}
+    for case in grid_cases:
+        meta, case_arrays = case_record(ref_name, case, certify)
+        metas.append(meta)
+        arrays.update(case_arrays)
+        if progress:
+            progress(ref_name, case.id)
+    return {"reference": ref_name, "cases": metas}, arrays
 
 
 def generate(directory, progress=None, names=None):

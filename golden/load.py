@@ -25,10 +25,13 @@ class GoldenCase:
     golden_error: dict  # certified max abs error of the float64 golden, per mode
     groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...); () is one param group
     schedule: dict = None  # {"scheduler": name, "hp": {...}}: the LR scheduler stepped after each step
+    events: dict = None  # reference.contracts events (their JSON form) the golden was made under
+    contract: str = None  # the contract a contract case checks (optgold.contracts); None: the formula grid
+    setting: dict = None  # a contract case's own setting (the contract module reads it)
 
     def run_args(self):
         """Keyword arguments of reference.trajectory.run that reproduce this case's setup."""
-        return {"groups": [dict(g) for g in self.groups] or None, "schedule": self.schedule}
+        return {"groups": [dict(g) for g in self.groups] or None, "schedule": self.schedule, "events": self.events}
 
     @property
     def size(self):
@@ -57,13 +60,42 @@ def _array(arrays, key, shape, label, rebuild):
     return value
 
 
+def _events(raw, label, rebuild):
+    from optgold.reference.contracts import Events
+
+    try:
+        Events.of(raw)
+    except (ValueError, TypeError) as error:
+        raise store.GoldenError(f"{label}: events are malformed ({error}); regenerate with `{rebuild}`") from None
+    return raw
+
+
 def load_cases(ref_name, directory=None):
     """Every golden case of one reference, checked against the manifest hash, for shape, and
     against its reference (golden/verify.py: a golden its reference does not reproduce is refused)."""
+    return _load(ref_name, f"{ref_name}.npz", directory)
+
+
+def load_contract_goldens(ref_name, directory=None):
+    """The contract goldens of one reference (golden/contracts.py), checked as load_cases checks;
+    [] for a reference that has none (one from outside optgold)."""
+    from optgold.golden import contracts
+
+    name = contracts.FILE.format(ref_name)
+    directory = store.golden_dir(directory)
+    rebuild = store.rebuild_command(directory)
+    if name not in store.read_manifest(directory, rebuild)["files"]:
+        if contracts.has_contracts(ref_name):
+            raise store.GoldenError(f"{directory}: the manifest lists no {name}, the contract goldens of "
+                                    f"{ref_name}; regenerate with `{rebuild}`")
+        return []
+    return _load(ref_name, name, directory)
+
+
+def _load(ref_name, name, directory):
     defaults = reference.get(ref_name).DEFAULTS
     directory = store.golden_dir(directory)
     rebuild = store.rebuild_command(directory)
-    name = f"{ref_name}.npz"
     listed = verify.listed(directory, name, rebuild)
     meta, arrays = store.read(directory, name, rebuild)
     label = directory / name
@@ -92,6 +124,7 @@ def load_cases(ref_name, directory=None):
                                                                               rebuild, partial=True)}
                              for g in m.get("groups", ())),
                 schedule=m.get("schedule"),
+                events=_events(m.get("events"), f"{label}:{cid}", rebuild),
             ))
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise store.GoldenError(f"{label}: malformed case metadata ({error!r}); regenerate with `{rebuild}`") from None

@@ -15,7 +15,7 @@ the lr_in_accumulator variant (equal to torch at lr = 1).
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Adadelta")
+CAPABILITIES = Capabilities(torch="torch.optim:Adadelta", complex=True)
 DEFAULTS = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
 
 VARIANTS = {

@@ -83,6 +83,8 @@ def step(param, grad, state, *, lr, beta2_decay, eps, d, weight_decay, maximize,
     state["step"] += 1
     t = state["step"]
     n = len(param)
+    if n == 0:  # an empty tensor: its step counts, and there is nothing to update (torch's norms would be 0/0)
+        return
     g = [-x for x in grad] if maximize else list(grad)
     w = (0 * lr + t) ** beta2_decay
     rho = min(1e-2 if variant == "rho_constant" else lr, 1 / sqrt(0 * lr + t))

@@ -14,7 +14,7 @@ eps inside the square root: the eps_inside_sqrt variant.
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Adagrad")
+CAPABILITIES = Capabilities(torch="torch.optim:Adagrad", complex=True)
 DEFAULTS = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
                 maximize=False)
 

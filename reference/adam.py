@@ -15,7 +15,7 @@ variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does.
 from .arith import maximum, sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Adam")
+CAPABILITIES = Capabilities(torch="torch.optim:Adam", complex=True, tensor_hyperparameters=("lr", "betas"))
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
                 decoupled_weight_decay=False)
 

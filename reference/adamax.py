@@ -14,7 +14,7 @@ The paper's form is the paper_no_eps variant.
 from .arith import maximum
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Adamax")
+CAPABILITIES = Capabilities(torch="torch.optim:Adamax", complex=True)
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)
 
 VARIANTS = {

@@ -24,7 +24,7 @@ import struct
 
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:ASGD")
+CAPABILITIES = Capabilities(torch="torch.optim:ASGD", complex=True)
 DEFAULTS = dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)
 
 VARIANTS = {

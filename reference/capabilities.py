@@ -21,6 +21,9 @@ class Capabilities:
     sparse_gradients: bool = False  # defined on sparse gradients only: implementations get a sparse COO gradient
     uses_shape: bool = False  # init_state and step take the tensor's shape
     compared_state: tuple = None  # the state judged; None: every state entry but "step" that every tensor has
+    complex: bool = False  # takes complex parameters, updated as their view_as_real (torch's documented rule)
+    matrices_only: bool = False  # updates 2-D matrices only (Muon): no empty or 0-dim tensors
+    tensor_hyperparameters: tuple = ("lr",)  # may be given as 0-dim tensors (torch documents Tensor betas for Adam, AdamW)
 
 
 class NoCapabilities(AttributeError):
@@ -72,3 +75,32 @@ def step_parameters(module):
     positional = tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
     keywords = frozenset(p.name for p in params if p.kind == p.KEYWORD_ONLY)
     return positional, keywords
+
+
+CONTRACTS = ("resume", "missing_grad", "empty_tensors", "tensor_hp", "complex", "amp", "group_added", "mixed_dtypes",
+             "low_precision")  # reference/contracts.py says what the algorithm computes under each
+
+
+def contract_reason(module, contract):
+    """Why ``contract`` does not apply to the reference ``module`` (a skip reason), or None where it does."""
+    caps = of(module)
+    name = module.__name__.rpartition(".")[2]
+    if contract not in CONTRACTS:
+        raise KeyError(contract)
+    if caps.closure:
+        return (f"{name} evaluates its closure itself: contracts are defined for optimizers fed one gradient per "
+                "step")
+    if contract == "complex" and not caps.complex:
+        return f"{name} takes no complex parameters" + (f" ({caps.torch} refuses them)" if caps.torch else "")
+    if contract == "empty_tensors" and caps.matrices_only:
+        return f"{name} updates 2-D matrices only: an empty or 0-dim tensor is not a parameter it takes"
+    if contract == "empty_tensors" and caps.sparse_gradients:
+        return f"{name} takes sparse gradients, of embedding tables: a 0-dim tensor has none"
+    if contract == "low_precision" and "step" not in state_names(module):
+        return f"{name} keeps no step count for a low-precision default dtype to round"
+    return None
+
+
+def contracts(module):
+    """{contract: None where it applies, else why not}, in CONTRACTS order."""
+    return {c: contract_reason(module, c) for c in CONTRACTS}

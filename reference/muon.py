@@ -33,7 +33,7 @@ import struct
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Muon", uses_shape=True)  # Newton-Schulz works on the matrix
+CAPABILITIES = Capabilities(torch="torch.optim:Muon", uses_shape=True, matrices_only=True)  # Newton-Schulz works on the matrix
 DEFAULTS = dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),
                 eps=1e-7, ns_steps=5, adjust_lr_fn=None)
 

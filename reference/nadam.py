@@ -22,7 +22,7 @@ dtype: float32 unless torch.set_default_dtype(torch.float64), even for float64 p
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:NAdam")
+CAPABILITIES = Capabilities(torch="torch.optim:NAdam", complex=True)
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                 decoupled_weight_decay=False, maximize=False)
 

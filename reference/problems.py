@@ -169,8 +169,26 @@ def _build():
     tables = Quadratic("quadratic_tables", rotated_diagonal(table_eigs, seed=60), _uniform(61, table_n, -1, 1),
                        table_shapes, _uniform(62, table_n, -2, 2))
 
+    # Contract cases (reference/contracts.py): small, so that many scenarios stay cheap. Matrices only
+    # (Muon, factored Adafactor), even last dimensions (a complex tensor views each pair as one element),
+    # and tensors 0 and 2 of one shape (a state loaded in reversed order fits). The empty variant puts
+    # zero-size tensors first, in the middle and last, and a 0-dim tensor among them.
+    contract_shapes = [(2, 2), (2, 4), (2, 2)]
+    contract_n = size(contract_shapes)
+    contract_eigs = [10 ** (2 * k / (contract_n - 1)) for k in range(contract_n)]  # 1 .. 1e2
+    contract = Quadratic("quadratic_contract", rotated_diagonal(contract_eigs, seed=80), _uniform(81, contract_n, -1, 1),
+                         contract_shapes, _uniform(82, contract_n, -2, 2))
+    empty_shapes = [(0,), (2, 2), (0, 2), (), (2, 4), (2, 2), (0,)]
+    empty_n = size(empty_shapes)
+    empty_eigs = [10 ** (2 * k / (empty_n - 1)) for k in range(empty_n)]
+    empty = Quadratic("quadratic_contract_empty", rotated_diagonal(empty_eigs, seed=83), _uniform(84, empty_n, -1, 1),
+                      empty_shapes, _uniform(85, empty_n, -2, 2))
+    long_shapes = [(2, 2)]
+    long = Quadratic("quadratic_contract_long", rotated_diagonal([1.0, 2.0, 5.0, 10.0], seed=86), _uniform(87, 4, -1, 1),
+                     long_shapes, _uniform(88, 4, -2, 2))
+
     problems = [
-        iso, rot, deep, matrices,
+        iso, rot, deep, matrices, contract, empty, long,
         Rosenbrock2D("rosenbrock_matrices", [(4, 2), (2, 4)], _pairs(70, 8, (-1.5, 1.2), (-0.5, 2.0))),
         SparseRows("quadratic_tables_sparse", tables, fraction=0.5, seed=63),
         Rosenbrock2D("rosenbrock_2d", iso_shapes, _pairs(20, iso_n // 2, (-1.5, 1.2), (-0.5, 2.0))),

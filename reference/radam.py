@@ -23,7 +23,7 @@ warm-up (the authors' degenerated_to_sgd=True), and offers decoupled (RAdamW) de
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:RAdam")
+CAPABILITIES = Capabilities(torch="torch.optim:RAdam", complex=True)
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
                 maximize=False)
 

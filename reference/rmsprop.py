@@ -22,7 +22,7 @@ centered, as in torch.
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:RMSprop")
+CAPABILITIES = Capabilities(torch="torch.optim:RMSprop", complex=True)
 DEFAULTS = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
 
 VARIANTS = {

@@ -25,7 +25,7 @@ side: golden/grid/rprop.py says how its cases avoid that.
 """
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Rprop")
+CAPABILITIES = Capabilities(torch="torch.optim:Rprop", complex=True)
 DEFAULTS = dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False)
 
 VARIANTS = {

@@ -12,7 +12,7 @@ is skipped on the first step.
 """
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:SGD")
+CAPABILITIES = Capabilities(torch="torch.optim:SGD", complex=True)
 DEFAULTS = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False)
 
 VARIANTS = {

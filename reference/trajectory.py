@@ -6,6 +6,7 @@ mode, ``grads`` gives the gradient of each step instead of the problem.
 import math
 
 from . import capabilities
+from .contracts import Events
 from .problems import size
 
 
@@ -70,7 +71,7 @@ def scheduled_hyperparameters(schedule, hp, groups, steps):
 
 
 def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None,
-        groups=None, schedule=None):
+        groups=None, schedule=None, events=None):
     """Returns (params per step, grads per step, {state name: values per step}).
 
     Params has steps + 1 rows (the start first); the others have one row per step,
@@ -78,9 +79,14 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     ``after_step(t, tensors)`` may change the parameters after each step. A module
     declaring closure=True runs through its own ``step(x, closure, state, ...)``.
     ``schedule`` ({"scheduler": name, "hp": {...}}) sets lr (and momentum) each step.
+    ``events`` (reference.contracts, their JSON form) say what happens around each step: the
+    gradient rows stay the problem's, whatever the events make of them.
     """
     caps = capabilities.of(optimizer)
+    events = Events.of(events)
     if caps.closure:
+        if not events.neutral:
+            raise ValueError("contract events are defined for optimizers fed one gradient per step, not a closure")
         return _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step)
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
     tensor_hp = tensor_hyperparameters(hp, groups, len(tensors))
@@ -88,26 +94,41 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     group_of = [next((g for g, group in enumerate(groups or ()) if k in group["tensors"]), 0)
                 for k in range(len(tensors))]
     scheduled = scheduled_hyperparameters(schedule, hp, groups, steps) if schedule else None
+    schedule_row = events.schedule_rows(steps)
     states = [_init_state(optimizer, len(t), shape, h, num(0))
               for t, shape, h in zip(tensors, problem.shapes, tensor_hp)]
+    started = [False] * len(tensors)  # torch makes a parameter's state on its first step, from that step's lr
     compared = caps.compared_state or [name for name in states[0]
                                        if name != "step" and all(name in st for st in states)]
     param_rows, grad_rows, state_rows = [[x for t in tensors for x in t]], [], {}
     for t in range(steps):
         flat = param_rows[-1]
+        permutation = events.positions_after(t + 1)
+        if permutation:  # new position i holds tensor permutation[i] and takes the state saved for position i
+            moved, moved_started = list(states), list(started)
+            for position, k in enumerate(permutation):
+                moved[k], moved_started[k] = states[position], started[position]
+            states, started = moved, moved_started
         g = [num(x) for x in grads[t]] if grads is not None else problem.gradient(flat, t)
         for k, (p, gp, st, shape, h) in enumerate(zip(tensors, split(g, problem.shapes), states, problem.shapes,
                                                       tensor_hp_num)):
+            if not events.stepped(k, t + 1):
+                continue
+            if events.zero(k, t + 1):
+                gp = [0 * x for x in gp]
             extra = {"shape": shape} if caps.uses_shape else {}
-            if scheduled:
-                h = {**h, **convert(scheduled[t][group_of[k]], num)}
-            optimizer.step(p, gp, st, variant=variant, **extra, **h)
+            now = scheduled[schedule_row[t]][group_of[k]] if scheduled else {}
+            if not started[k]:  # Rprop's step_size and ASGD's eta start at the lr of this step
+                st = states[k] = _init_state(optimizer, len(p), shape, {**tensor_hp[k], **now}, num(0))
+                started[k] = True
+            optimizer.step(p, gp, st, variant=variant, **extra, **{**h, **convert(now, num)})
         if after_step:
             after_step(t, tensors)
         param_rows.append([x for p in tensors for x in p])
         grad_rows.append(g)
         for name in compared:  # "step" is compared as a count; state every tensor has, flattened
-            state_rows.setdefault(name, []).append([x for st in states for x in _flat(st[name])])
+            state_rows.setdefault(name, []).append([x for st, p in zip(states, tensors)
+                                                    for x in _flat(st[name], len(p), num(0))])
     assert len(param_rows[0]) == size(problem.shapes)
     return param_rows, grad_rows, state_rows
 
@@ -138,6 +159,10 @@ def _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step=
     return param_rows, grad_rows, state_rows
 
 
-def _flat(value):
-    """A state entry as a flat list: a number becomes one element, a list stays as it is."""
+def _flat(value, size=None, zero=0.0):
+    """A state entry as a flat list: a number becomes one element, a list stays as it is, and a
+    buffer not made yet (None: torch makes SGD's momentum_buffer on a tensor's first step) reads
+    as zeros, the size of its tensor."""
+    if value is None and size is not None:
+        return [zero] * size
     return value if isinstance(value, list) else [value]

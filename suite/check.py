@@ -32,7 +32,7 @@ class Options:
     threads: int = None  # torch threads of the implementation's process; None: THREADS
     golden_dir: str = None
     adapter: str = "torch"  # optgold.adapters.ADAPTERS
-    scenario: str = "plain"  # optgold.scenarios.SCENARIOS: what happens around the steps
+    contracts: object = "all"  # optgold.contracts: "all", "none", or names (a list or "resume,amp")
     modes: tuple = None  # None: every mode of the kind
     cifar_dir: str = None  # network kind: the data
     steps: int = None  # network kind: stop early (tests, benchmarks)
@@ -86,6 +86,7 @@ class CaseResult:
     status: str  # "passed" | "failed" | "skipped"
     mode: str
     dtype: str
+    contract: str = None  # the contract a contract case checks (optgold.contracts); None: the formula grid
     first_divergent_step: int = None
     max_abs_error: float = None
     tolerance_used: float = None  # worst |error| / tolerance over judged elements
@@ -96,7 +97,7 @@ class CaseResult:
     details: dict = field(default_factory=dict, repr=False)  # kind-specific fields of the JSON report
 
     def as_json(self):
-        keys = ("id", "status", "mode", "dtype", "first_divergent_step", "max_abs_error", "tolerance_used",
+        keys = ("id", "status", "mode", "contract", "dtype", "first_divergent_step", "max_abs_error", "tolerance_used",
                 "message")
         out = {k: asdict(self)[k] for k in keys}
         out["hyperparameters"] = _plain(self.hyperparameters)
@@ -211,8 +212,8 @@ def check_case(kind, factory, case, mode, options=None, earlier=None, deadline=N
     from optgold import isolation
 
     options = options or Options()
-    result = CaseResult(case.id, "failed", mode_label(mode, options), options.dtype)
-    reason = kind.not_applicable(case, mode, options) or _scenario_reason(kind, case, options)
+    result = CaseResult(case.id, "failed", mode, options.dtype, contract=getattr(case, "contract", None))
+    reason = kind.not_applicable(case, mode, options)
     if reason:
         result.status, result.message = "skipped", reason
         return result, None
@@ -248,19 +249,6 @@ def check_case(kind, factory, case, mode, options=None, earlier=None, deadline=N
     return result, run
 
 
-def mode_label(mode, options):
-    """How a result names its mode: "replay", or "replay+resume" under a scenario other than plain."""
-    return mode if options.scenario == "plain" else f"{mode}+{options.scenario}"
-
-
-def _scenario_reason(kind, case, options):
-    from optgold import scenarios
-
-    if options.scenario not in getattr(kind, "SCENARIOS", ("plain",)):
-        return f"the {kind.NAME} kind has no {options.scenario!r} scenario"
-    return scenarios.get(options.scenario).applies(case)
-
-
 def _conclude(result, run, judgement, failure):
     result.divergence = judgement.divergence
     result.max_abs_error, result.tolerance_used = judgement.max_abs_error, judgement.tolerance_used
@@ -284,6 +272,8 @@ def _conclude(result, run, judgement, failure):
         messages.extend(judgement.notes)
     result.details.update(run.details())
     result.message = "; ".join(messages)
+    if result.contract and result.status == "failed":
+        result.message = f"contract {result.contract} broken: {result.message}"
 
 
 def check(factory, ref_name, impl="", options=None, progress=None, problem=None, **fields):
@@ -327,7 +317,7 @@ def settings(impl, ref_name, kind, options):
     timeout, budget = limits_of(options, kind)
     return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype, "device": options.device,
             "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
-            "adapter": options.adapter, "scenario": options.scenario,
+            "adapter": options.adapter, "contracts": _contracts_setting(kind, options),
             "timeout": timeout, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
             "budget": budget, "threads": options.threads or THREADS,
             "golden_dir": None if options.golden_dir is None else str(options.golden_dir),
@@ -336,7 +326,7 @@ def settings(impl, ref_name, kind, options):
 
 def validate(options, kind):
     """A UsageError (one line) for a setting no case could run under; called before anything runs."""
-    from optgold import adapters, scenarios
+    from optgold import adapters
     from optgold.runner import DTYPES
 
     if options.dtype not in DTYPES:
@@ -357,11 +347,36 @@ def validate(options, kind):
                              f"{', '.join(kind.MODES)}")
     if options.adapter not in adapters.ADAPTERS:
         raise UsageError(f"adapter {options.adapter!r} is not one of {', '.join(sorted(adapters.ADAPTERS))}")
-    if options.scenario not in scenarios.SCENARIOS:
-        raise UsageError(f"scenario {options.scenario!r} is not one of {', '.join(sorted(scenarios.SCENARIOS))}")
+    _contracts(kind, options)  # an unknown contract is a UsageError
     if not isinstance(options.impl_args, dict) or not all(isinstance(k, str) and k.isidentifier()
                                                           for k in options.impl_args):
         raise UsageError(f"impl_args {options.impl_args!r} must be a dict of keyword names to values")
+
+
+def _contracts(kind, options):
+    """The contracts a check runs: those selected, where its kind has contract cases; a UsageError for
+    an unknown name, or for names given to a kind that has none."""
+    from optgold import contracts
+
+    if not isinstance(options.contracts, (str, list, tuple, type(None))):
+        raise UsageError(f"contracts {options.contracts!r} must be all, none, or contract names")
+    chosen = contracts.selected(options.contracts)
+    if getattr(kind, "CONTRACTS", False):
+        return chosen
+    if options.contracts not in (contracts.ALL, contracts.NONE, None):
+        raise UsageError(f"contracts {', '.join(chosen)}: the {kind.NAME} kind has no contract cases; leave "
+                         "--contracts out")
+    return ()
+
+
+def _contracts_setting(kind, options):
+    """How the report records the contracts: "all", "none", their names, or None for a kind without any."""
+    from optgold import contracts
+
+    if not getattr(kind, "CONTRACTS", False):
+        return None
+    chosen = _contracts(kind, options)
+    return contracts.ALL if chosen == tuple(contracts.CONTRACTS) else list(chosen) if chosen else contracts.NONE
 
 
 def _validate_device(device):

@@ -266,7 +266,7 @@ def _work(run, options, connection, position, beats):
     with warnings.catch_warnings(record=True) as shown:
         warnings.simplefilter("always")
         try:
-            with default_dtype(options.dtype):
+            with default_dtype(getattr(run, "default_dtype", None) or options.dtype):
                 failure = drive(run, record=record)
             outcome = Outcome("ran", failure)
         except Skip as skip:

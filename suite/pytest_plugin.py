@@ -13,7 +13,9 @@ or a reference file (``reference="my_ref.py"``, with ``golden_dir``).
 Optional: ``dtype`` (default float64), ``modes`` (optimizers: default both), ``impl_args``
 (dict), ``device``, ``golden_dir``, ``timeout`` (seconds per case; default the kind's),
 ``budget`` (seconds for all the test's items together; default none), ``threads``,
-``scenario`` and ``adapter``. Items are named ``test_fused_adam[<case>-<mode>-<dtype>]``.
+``contracts`` ("all" by default, "none", or names as ``--contracts`` takes them) and
+``adapter``. Items are named ``test_fused_adam[<case>-<mode>-<dtype>]``; a contract case's
+is ``<contract>/<row>``, as ``resume/after_10``.
 A case the implementation rejects with NotImplementedError is reported as skipped.
 
 Relative paths (a ``file.py:Attr`` IMPL, a reference file, ``golden_dir``, ``cifar_dir``)
@@ -39,7 +41,7 @@ import pytest
 
 MARKER = "optgold"
 FIXTURE = "optgold_case"
-OPTIONS = ("dtype", "device", "impl_args", "timeout", "budget", "threads", "adapter", "scenario", "golden_dir",
+OPTIONS = ("dtype", "device", "impl_args", "timeout", "budget", "threads", "adapter", "contracts", "golden_dir",
            "cifar_dir")
 ARGUMENTS = ("impl", "reference", "problem", "modes") + OPTIONS
 PATHS = ("golden_dir", "cifar_dir")  # read from the test file's folder when relative
@@ -49,7 +51,7 @@ PROBLEMS = ("quadratics", "cifar")
 def pytest_configure(config):
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=None, impl_args=None, "
                             "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter='torch', "
-                            "scenario='plain', problem='quadratics', cifar_dir=None): run the test once per golden "
+                            "contracts='all', problem='quadratics', cifar_dir=None): run the test once per golden "
                             f"case of the reference; the test takes the `{FIXTURE}` argument")
 
 
@@ -162,7 +164,6 @@ def pytest_pyfunc_call(pyfuncitem):
 
 def _checks(metafunc):
     """(GoldenCheck per case and mode, their ids); a UsageError if the marker cannot run."""
-    from optgold.check import mode_label
     from optgold.reference.errors import UsageError
 
     marker = metafunc.definition.get_closest_marker(MARKER)
@@ -176,7 +177,7 @@ def _checks(metafunc):
         runs = CaseRuns(plan, case, modes)
         for mode in modes:
             checks.append(GoldenCheck(runs, mode))
-            ids.append(f"{case.id}-{mode_label(mode, options)}-{options.dtype}")
+            ids.append(f"{case.id}-{mode}-{options.dtype}")
     return checks, ids
 
 

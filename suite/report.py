@@ -74,9 +74,11 @@ def command_groups(report):
     modes = s.get("modes") or ()
     if len(modes) == 1 and modes[0] in ("free", "replay"):
         groups.append(["--mode", modes[0]])
-    for flag, key, default in (("--adapter", "adapter", "torch"), ("--scenario", "scenario", "plain")):
-        if s.get(key) not in (None, default):
-            groups.append([flag, str(s[key])])
+    if s.get("adapter") not in (None, "torch"):
+        groups.append(["--adapter", str(s["adapter"])])
+    contracts = s.get("contracts")
+    if contracts not in (None, "all"):
+        groups.append(["--contracts", contracts if isinstance(contracts, str) else ",".join(contracts)])
     for key, value in (s.get("impl_args") or {}).items():
         groups.append(["--impl-arg", f"{key}={_json(value)}"])
     if s.get("golden_dir") is not None:

@@ -14,9 +14,10 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 def default_dtype(dtype):
     """Run with torch's default dtype set to the check's dtype (a name or a torch dtype), as a
     program in that precision does: state an implementation creates with the default dtype
-    (torch's NAdam keeps mu_product so) then has the precision of the parameters."""
+    (torch's NAdam keeps mu_product so) then has the precision of the parameters. A contract may
+    set another ("bfloat16": optgold.contracts.low_precision)."""
     previous = torch.get_default_dtype()
-    torch.set_default_dtype(DTYPES.get(dtype, dtype))
+    torch.set_default_dtype(DTYPES.get(dtype) or (getattr(torch, dtype) if isinstance(dtype, str) else dtype))
     try:
         yield
     finally:

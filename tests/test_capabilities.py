@@ -86,6 +86,20 @@ def leaves_absent_entries(module, caps):
     return (x[2], {k: v[2] for k, v in state.items() if isinstance(v, list)}) == before
 
 
+def takes(cls, caps, dtype, shape):
+    """Whether one forloop step of ``cls`` runs on a parameter of ``dtype`` and ``shape``."""
+    p = torch.zeros(shape, dtype=dtype, requires_grad=True)
+    kwargs = {"foreach": False} if "foreach" in cls.__init__.__code__.co_varnames else {}
+    try:
+        optimizer = cls([p], **kwargs)
+        grad = torch.ones_like(p)
+        p.grad = grad.to_sparse() if caps.sparse_gradients else grad
+        optimizer.step(lambda: (p.abs() ** 2).sum()) if caps.closure else optimizer.step()
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
 def problems(name, module):
     """What is wrong with the module's declaration; [] when it agrees with the reference and torch."""
     try:
@@ -123,6 +137,12 @@ def problems(name, module):
         if caps.sparse_gradients != refuses_dense(cls, caps):
             found.append(f"sparse_gradients={caps.sparse_gradients}, but {caps.torch} "
                          f"{'refuses' if refuses_dense(cls, caps) else 'takes'} a dense gradient")
+        if not caps.closure and caps.complex != takes(cls, caps, torch.complex128, (2, 2)):
+            found.append(f"complex={caps.complex}, but {caps.torch} {'takes' if not caps.complex else 'refuses'} "
+                         "complex parameters")
+        if caps.matrices_only != (not takes(cls, caps, torch.float64, (4,))):
+            found.append(f"matrices_only={caps.matrices_only}, but {caps.torch} "
+                         f"{'takes' if caps.matrices_only else 'refuses'} a vector")
     for i, hp in enumerate(hyperparameter_sets(name, module)):
         try:
             names, buffers = implementation_state(cls, caps, hp)
@@ -155,6 +175,11 @@ WRONG = [
     ("adagrad", dict(sparse_gradients=True)),
     ("lion", dict(torch="torch.optim:Adam")),
     ("lamb", dict(torch="torch.optim:Lamb")),  # state names alone cannot tell LAMB from Adam: same names
+    ("adam", dict(complex=False)),
+    ("adafactor", dict(complex=True)),
+    ("muon", dict(complex=True)),
+    ("muon", dict(matrices_only=False)),
+    ("sgd", dict(matrices_only=True)),
 ]
 
 

@@ -22,7 +22,10 @@ from optgold.reference.errors import UsageError
     ({"threads": 0}, "threads 0"),
     ({"modes": ("replay", "fre")}, "mode 'fre'"),
     ({"adapter": "jax"}, "adapter 'jax'"),
-    ({"scenario": "resum"}, "scenario 'resum'"),
+    ({"contracts": "resum"}, "unknown contract 'resum'"),
+    ({"contracts": "resume,amp,nope"}, "unknown contract 'nope'"),
+    ({"contracts": []}, "name one contract or more"),
+    ({"contracts": 3}, "contracts 3 must be"),
     ({"impl_args": {"not a name": 1}}, "impl_args"),
 ])
 def test_a_bad_setting_is_one_usage_error(fields, text):

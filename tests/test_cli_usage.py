@@ -290,7 +290,7 @@ def test_piped_check_and_list_keep_names_whole():
 
 SETTINGS = dict(impl="path/to/my adam.py:Adam", reference="adam", kind="optimizer", dtype="float32", device="cpu",
                 modes=["replay"], impl_args={"fused": True, "inner": "torch.optim:SGD", "betas": [0.9, 0.99]},
-                adapter="torch", scenario="resume", timeout=60.0, budget=120.0, threads=2, golden_dir="/tmp/goldens",
+                adapter="torch", contracts=["resume", "amp"], timeout=60.0, budget=120.0, threads=2, golden_dir="/tmp/goldens",
                 optgold_version="0.1.0", torch_version="2.13.0+cpu")
 
 
@@ -299,20 +299,21 @@ def test_the_title_is_a_command_line_that_reruns_the_check():
     words = shlex.split(line)
     assert words[:2] == ["optgold", "check"]
     args = build_parser().parse_args(words[1:])
-    assert (args.impl, args.reference, args.dtype, args.device, args.mode, args.adapter, args.scenario,
+    assert (args.impl, args.reference, args.dtype, args.device, args.mode, args.adapter, args.contracts,
             args.timeout, args.budget, args.threads, args.golden_dir) == (
-        "path/to/my adam.py:Adam", "adam", "float32", "cpu", "replay", "torch", "resume", 60.0, 120.0, 2,
+        "path/to/my adam.py:Adam", "adam", "float32", "cpu", "replay", "torch", "resume,amp", 60.0, 120.0, 2,
         "/tmp/goldens")
     assert dict(parse_impl_arg(a) for a in args.impl_arg) == SETTINGS["impl_args"]
 
 
 def test_settings_at_their_default_are_left_out_except_dtype_and_device():
-    line = report.command_line(fake_report(**{**SETTINGS, "modes": None, "scenario": "plain", "impl_args": {},
+    line = report.command_line(fake_report(**{**SETTINGS, "modes": None, "contracts": "all", "impl_args": {},
                                               "timeout": 30.0, "budget": 300.0, "threads": 1,
                                               "golden_dir": None}))
     assert line == "optgold check 'path/to/my adam.py:Adam' --reference adam --dtype float32 --device cpu"
     changed = report.command_line(fake_report(**{**SETTINGS, "adapter": "jax", "budget": 60.0, "threads": 4}))
     assert "--adapter jax" in changed and "--budget 60" in changed and "--threads 4" in changed
+    assert "--contracts none" in report.command_line(fake_report(**{**SETTINGS, "contracts": "none"}))
 
 
 @pytest.mark.parametrize("terminal, width", [(False, 80), (True, 50)])

@@ -19,3 +19,6 @@ CASES = cases("adadelta", [
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(rho=0.95, eps=1e-3)),
     ("deep", "quadratic_deep_100d", 100, dict(rho=0.8, eps=1e-3, weight_decay=0.05)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=1.0, rho=0.9, eps=1e-3, weight_decay=0.1)

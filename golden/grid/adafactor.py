@@ -19,3 +19,6 @@ CASES = cases("adafactor", [
     ("maximize_decay_matrices", "quadratic_matrices", 200, dict(lr=0.02, weight_decay=0.5, maximize=True)),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.05, eps=(0.1, 1e-3), d=1.2)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.05, weight_decay=0.1)

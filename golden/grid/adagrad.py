@@ -18,3 +18,6 @@ CASES = cases("adagrad", [
      dict(lr=0.1, eps=1e-3, weight_decay=0.05, lr_decay=0.02, initial_accumulator_value=1.0)),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.1, eps=1e-2, initial_accumulator_value=0.1)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-3)

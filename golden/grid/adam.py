@@ -17,3 +17,7 @@ CASES = cases("adam", [
     ("warm_restarts_rosenbrock", "rosenbrock_2d", 300, dict(lr=0.02, eps=1e-3), [],
      {"scheduler": "cosine_annealing_warm_restarts", "hp": {"T_0": 40, "T_mult": 2, "eta_min": 1e-3}}),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.05, betas=(0.9, 0.99), eps=1e-3, weight_decay=0.1, amsgrad=True)
+CONTRACT_LONG_HP = dict(betas=(0.9, 0.999))  # the step count reaches the update past 2048 steps

@@ -14,3 +14,7 @@ CASES = cases("adamw", [
      [{"tensors": [0], "hp": dict(amsgrad=True, betas=(0.9, 0.95))},
       {"tensors": [1], "hp": dict(lr=0.005, weight_decay=0.3)}]),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.05, betas=(0.9, 0.99), eps=1e-3, weight_decay=0.1, amsgrad=True)
+CONTRACT_LONG_HP = dict(betas=(0.9, 0.999))  # the step count reaches the update past 2048 steps

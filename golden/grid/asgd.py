@@ -18,3 +18,6 @@ CASES = cases("asgd", [
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=1e-3, lambd=3.0, alpha=0.9, t0=50.0)),
     ("deep", "quadratic_deep_100d", 100, dict(lr=0.02, lambd=0.5, t0=20.0, weight_decay=0.01)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=5e-3, lambd=1e-3, t0=10.0, weight_decay=0.1)

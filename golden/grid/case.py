@@ -13,6 +13,7 @@ class Case:
     negate: bool = False
     groups: tuple = ()  # ({"tensors": [...], "hp": {overrides}}, ...): torch param groups; () is one group
     schedule: dict = field(default=None, hash=False)  # {"scheduler": name, "hp": {...}}: an LR scheduler each step
+    events: dict = field(default=None, hash=False)  # reference.contracts events, their JSON form; None: a plain run
 
 
 def cases(ref_name, rows):

@@ -25,3 +25,7 @@ CASES = cases("lamb", [
     ("decay_deep", "quadratic_deep_100d", 100, dict(lr=0.01, eps=1e-3, weight_decay=0.01)),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.01, betas=(0.9, 0.99), weight_decay=0.1)
+CONTRACT_LONG_HP = dict(betas=(0.9, 0.999))  # the step count reaches the update past 2048 steps

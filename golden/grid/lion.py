@@ -24,3 +24,6 @@ CASES = cases("lion", [
     ("betas_isotropic", "quadratic_isotropic_2d", 150, dict(lr=0.03, betas=(0.95, 0.9))),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=5e-3, betas=(0.8, 0.98), weight_decay=0.1)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)

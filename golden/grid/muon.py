@@ -17,3 +17,6 @@ CASES = cases("muon", [
     ("original_rosenbrock", "rosenbrock_matrices", 300, dict(lr=0.01, adjust_lr_fn="original", momentum=0.8, ns_steps=3)),
     ("no_momentum", "quadratic_matrices", 200, dict(lr=0.01, momentum=0.0, weight_decay=0.3)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.02, momentum=0.9, weight_decay=0.1)

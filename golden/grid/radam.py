@@ -18,3 +18,7 @@ CASES = cases("radam", [
      dict(lr=0.01, eps=1e-3, weight_decay=0.2, decoupled_weight_decay=True, maximize=True)),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=1e-3, betas=(0.8, 0.99), eps=1e-3)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.05, betas=(0.9, 0.99), eps=1e-3, weight_decay=0.1)
+CONTRACT_LONG_HP = dict(betas=(0.9, 0.999))  # the step count reaches the update past 2048 steps

@@ -22,3 +22,6 @@ CASES = cases("rmsprop", [
      dict(lr=3e-3, eps=1.0, weight_decay=1.0, momentum=0.5, maximize=True)),
     ("deep", "quadratic_deep_100d", 100, dict(lr=1e-2, alpha=0.9, eps=0.1, weight_decay=0.1)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.01, alpha=0.9, eps=1e-3, weight_decay=0.1, momentum=0.5, centered=True)

@@ -28,3 +28,6 @@ CASES = cases("rprop", [
      dict(lr=0.5, etas=(0.3, 1.5), step_sizes=(0.01, 0.3))),
     ("noisy", "quadratic_rotated_10d_noisy", 200, dict(lr=0.01, step_sizes=(1e-2, 0.1))),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.01, step_sizes=(1e-4, 1.0))

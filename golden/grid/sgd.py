@@ -20,3 +20,6 @@ CASES = cases("sgd", [
     ("one_cycle_rotated", "quadratic_rotated_10d", 200, dict(lr=1e-3, momentum=0.9, weight_decay=0.01), [],
      {"scheduler": "one_cycle_lr", "hp": {"max_lr": 2e-3, "total_steps": 200, "three_phase": True}}),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=5e-3, momentum=0.9, dampening=0.1, weight_decay=0.1)

@@ -16,3 +16,7 @@ CASES = cases("sparse_adam", [
     ("large_lr", "quadratic_tables_sparse", 200, dict(lr=0.1, betas=(0.8, 0.99), eps=1e-3)),
     ("maximize", "quadratic_tables_sparse", 300, dict(lr=0.02, betas=(0.8, 0.999), eps=1e-2, maximize=True)),
 ])
+
+# golden/contracts.py: the contract cases run with these (and the long run with CONTRACT_LONG_HP on top)
+CONTRACT_HP = dict(lr=0.05, betas=(0.9, 0.99), eps=1e-3)
+CONTRACT_LONG_HP = dict(betas=(0.9, 0.999))  # the step count reaches the update past 2048 steps

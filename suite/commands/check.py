@@ -7,7 +7,7 @@ NAME = "check"
 
 def add_parser(subparsers):
     from optgold.adapters import ADAPTERS
-    from optgold.scenarios import SCENARIOS
+    from optgold.contracts import CONTRACTS
 
     p = subparsers.add_parser(NAME, help="check an implementation against a reference's goldens")
     p.add_argument("impl", metavar="IMPL", help="package.module:Attr or path/to/file.py:Attr")
@@ -18,9 +18,9 @@ def add_parser(subparsers):
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
     p.add_argument("--adapter", choices=sorted(ADAPTERS), default="torch",
                    help="how IMPL is driven (default torch: a torch.optim.Optimizer or a factory returning one)")
-    p.add_argument("--scenario", choices=sorted(SCENARIOS), default="plain",
-                   help="what happens around the steps: " + "; ".join(f"{n}: {s.DESCRIPTION}" for n, s in
-                                                                    sorted(SCENARIOS.items())))
+    p.add_argument("--contracts", default="all", metavar="all|none|NAME,...",
+                   help="the contract cases run beside the formula grid (default all; `optgold list` shows which "
+                   "apply): " + "; ".join(f"{n}: {c.DESCRIPTION}" for n, c in CONTRACTS.items()))
     p.add_argument("--impl-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="fixed extra keyword for every construction, e.g. fused=true (repeatable)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -87,7 +87,7 @@ def run(args, console):
     _validate(args, kind)
     options = Options(dtype=args.dtype, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
                       timeout=args.timeout, budget=args.budget, threads=args.threads, golden_dir=args.golden_dir,
-                      adapter=args.adapter, scenario=args.scenario, modes=_modes(args, kind),
+                      adapter=args.adapter, contracts=args.contracts, modes=_modes(args, kind),
                       cifar_dir=args.cifar_dir, free_run=bool(args.loss_curve))
     validate(options, kind)
     factory = load_impl(args.impl)

@@ -10,6 +10,7 @@ class Run:
     yields the flat values of each step (their finiteness is checked by check_case), or None.
     """
     hyperparameters = None  # the keywords the implementation was built with
+    default_dtype = None  # torch's default dtype while it runs; None: the check's dtype
     # What judge(), diagnose() and details() read: the worker process that runs the implementation
     # sends these attributes to the parent, which judges (optgold.isolation). Lists and dicts of
     # lists are sent as they grow; anything else is replaced, never changed in place.

@@ -11,12 +11,15 @@ per case.
 import numpy as np
 import torch
 
-from optgold import adapters, compare, diagnose, hyperparameters, reference, scenarios, tolerance
+from optgold import adapters, compare, contracts, diagnose, hyperparameters, reference, tolerance
 from optgold.check import ConfigMismatch, Judgement
-from optgold.golden.load import load_cases
+from optgold.golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.load import load_cases, load_contract_goldens
 from optgold.kinds.base import Run
 from optgold.problems import TorchProblem
 from optgold.reference import capabilities
+from optgold.reference.contracts import Events
+from optgold.reference.trajectory import _flat
 
 NAME = "optimizer"
 TIMEOUT_PER_STEP = False
@@ -24,7 +27,7 @@ TIMEOUT = 30.0  # seconds per case and mode; the slowest correct case takes unde
 BUDGET = 300.0  # seconds for a whole check
 MODES = ("replay", "free")  # replay first: a free-run failure is diagnosed on the replay run
 GRID_DTYPES = ("float64", "float32")
-SCENARIOS = ("plain", "resume")  # both judged against the plain goldens
+CONTRACTS = True  # its cases include the contracts' (optgold.contracts), as --contracts selects
 
 
 def references():
@@ -32,7 +35,11 @@ def references():
 
 
 def cases(ref_name, options):
-    return load_cases(ref_name, options.golden_dir)
+    """The formula grid's cases, then the contract cases the options select."""
+    formula = load_cases(ref_name, options.golden_dir)
+    if not contracts.selected(options.contracts):
+        return formula
+    return formula + contracts.cases(ref_name, options.contracts, load_contract_goldens(ref_name, options.golden_dir))
 
 
 def modes(case, options):
@@ -69,10 +76,12 @@ def listing():
 
     # fold, not "…": a name cut short in a narrow terminal reads as another name
     t = Table(*(Column(h, overflow="fold") for h in ("reference", "hyperparameters (torch defaults)", "variants",
-                                                      "cases")))
+                                                      "cases", "contracts")))
     for name, module in references().items():
         hp = ", ".join(f"{k}={v}" for k, v in module.DEFAULTS.items())
-        t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))))
+        applying = [c for c, reason in capabilities.contracts(module).items() if reason is None]
+        t.add_row(name, hp, ", ".join(v for v in module.VARIANTS if v != "torch"), str(len(GRID.get(name, []))),
+                  ", ".join(applying) or "none")
     return t
 
 
@@ -82,12 +91,14 @@ def case_hyperparameters(case, factory, impl_args):
                                                impl_args or {}, getattr(case, "groups", ()))
 
 
-def check_configuration(adapter, case):
-    """ConfigMismatch if the implementation holds a case hyperparameter with another value."""
+def check_configuration(adapter, case, held_back=()):
+    """ConfigMismatch if the implementation holds a case hyperparameter with another value (the param
+    groups of ``held_back`` tensors join later, and are not held yet)."""
     groups = adapter.hyperparameter_groups()
     if groups is None:  # nothing to read back
         return
-    found = hyperparameters.mismatches(groups, case.hp, getattr(case, "groups", ()))
+    built = [g for g in getattr(case, "groups", ()) if not set(held_back) & set(g["tensors"])]
+    found = hyperparameters.mismatches(groups, case.hp, built)
     if found:
         raise ConfigMismatch("; ".join(found))
 
@@ -100,46 +111,91 @@ class OptimizerRun(Run):
         module = reference.get(case.reference)
         self.closure = capabilities.of(module).closure
         self.sparse = capabilities.of(module).sparse_gradients
+        self.events = Events.of(case.events)
+        self.sizes = [int(np.prod(s)) for s in case.shapes]
+        self.widths = _state_widths(module, case)
+        self.tensor_dtypes = contracts.option(case, "tensor_dtypes", options.dtype, None)
+        self.default_dtype = contracts.option(case, "default_dtype", options.dtype, options.dtype)
+        # params: one flat row per step; state: {name: per step (row, hidden elements or None), or None
+        # where no parameter exposes it}; counts: per step, each parameter's step count or None
         self.params, self.state, self.counts = [], {}, []
 
     def construct(self):
         self.hyperparameters = case_hyperparameters(self.case, self.factory, self.options.impl_args)
+        extra = contracts.option(self.case, "adapter_options", self.options.dtype, {})
+        if self.events.joins:
+            extra["held_back"] = tuple(self.events.joins)
         self.adapter = adapters.get(self.options.adapter)(
             self.factory, self.hyperparameters, self.case.params[0], self.case.shapes, self.options.dtype,
             self.options.device, sparse=self.sparse, state_on_first=self.closure, groups=self.case.groups,
-            schedule=self.case.schedule)
-        check_configuration(self.adapter, self.case)
+            schedule=self.case.schedule, **extra)
+        check_configuration(self.adapter, self.case, tuple(self.events.joins))
         self.params.append(self.adapter.flat_params())
 
     def steps(self):
-        case, adapter = self.case, self.adapter
+        case, adapter, events = self.case, self.adapter, self.events
         problem = TorchProblem(case.problem, case.negate) if self.mode == "free" else None
-        scenario = scenarios.get(self.options.scenario)
-        for t in range(case.steps):
-            scenario.before_step(adapter, t + 1, case)
+        overflows = {t: ("inf", "nan")[n % 2] for n, t in enumerate(sorted(events.skipped))}
+        for t in range(1, case.steps + 1):
+            if t in events.restart:
+                adapter.restart(events.reorder) if events.reorder else adapter.restart()
+            for k in sorted(k for k, at in events.joins.items() if at == t):
+                adapter.add_group(k)
             if self.closure:
                 adapter.step_closure(lambda x, t=t: tuple(v.numpy() for v in
-                                                           problem.loss_and_gradient(torch.from_numpy(x), t)))
-            elif self.mode == "replay":
-                adapter.step(case.grads[t])
+                                                           problem.loss_and_gradient(torch.from_numpy(x), t - 1)))
             else:
-                adapter.step(problem.gradient(torch.from_numpy(self.params[-1]), t).numpy())
+                grad = case.grads[t - 1] if self.mode == "replay" else problem.gradient(
+                    torch.from_numpy(self.params[-1]), t - 1).numpy()
+                around = {}
+                if events.absent.get(t):
+                    around["absent"] = events.absent[t]
+                if t in overflows:
+                    around["overflow"] = overflows[t]
+                adapter.step(self._zeroed(grad, events.zeroed.get(t, ())), **around)
             self.params.append(adapter.flat_params())
-            for name, values in adapter.flat_state(case.state).items():
-                self.state.setdefault(name, []).append(values)
+            self._record_state(t, adapter.flat_state(case.state))
             self.counts.append(adapter.step_counts())
             yield self.params[-1]
+
+    def _zeroed(self, grad, tensors):
+        if not tensors:
+            return grad
+        grad, offsets = np.array(grad), np.concatenate([[0], np.cumsum(self.sizes)])
+        for k in tensors:
+            grad[offsets[k]:offsets[k + 1]] = 0.0
+        return grad
+
+    def _record_state(self, t, found):
+        """One step's state: each name's flat row, with the elements of parameters that do not expose
+        it (torch makes state on a parameter's first step with a gradient) marked hidden."""
+        for name in self.case.state:
+            values = found.get(name)
+            if values is None:
+                if name in self.state:
+                    self.state[name].append(None)
+                continue
+            widths = self.widths.get(name)
+            if any(v is None for v in values) and (widths is None or len(widths) != len(values)):
+                entry = None  # which elements are hidden is not known: not judged at this step
+            elif any(v is None for v in values):
+                entry = (np.concatenate([v if v is not None else np.full(w, np.nan) for v, w in zip(values, widths)]),
+                         np.concatenate([np.full(w if v is None else len(v), v is None) for v, w in zip(values, widths)]))
+            else:
+                entry = (np.concatenate(values), None)
+            self.state.setdefault(name, [None] * (t - 1)).append(entry)
 
     def judge(self):
         case, dtype = self.case, self.options.dtype
         observed = np.array(self.params)
-        state = {k: np.array(v) for k, v in self.state.items()}
-        last = tolerance.free_run_horizon(case, dtype) if self.mode == "free" else case.steps
-        judged = [("params", observed[:last + 1], case.params[:last + 1],
-                   tolerance.param_bound(case, dtype, self.mode), 0)]
-        for name, rows in state.items():
-            judged.append((name, rows[:last], case.state[name][:last],
-                           tolerance.state_bound(case, name, dtype, self.mode), 1))
+        coarse = self._coarsest()
+        last = tolerance.free_run_horizon(case, coarse) if self.mode == "free" else case.steps
+        judged = [("params", observed[:last + 1], case.params[:last + 1], self._bound(
+            lambda d: tolerance.param_bound(case, d, self.mode), self.sizes), 0)]
+        for name, rows in self.state.items():
+            expected = case.state[name][:last]
+            bound = self._bound(lambda d: tolerance.state_bound(case, name, d, self.mode), self.widths.get(name))
+            judged.append((name, _observed_state(rows[:last], expected), expected, bound[:last], 1))
         found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
                  for name, obs, exp, bound, first in judged]
         found = [d for d in found + [self._step_count_divergence()] if d is not None]
@@ -151,14 +207,35 @@ class OptimizerRun(Run):
                          compare.max_abs_error(observed[:last + 1], case.params[:last + 1]),
                          max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), last, notes)
 
+    def _coarsest(self):
+        """The dtype the run as a whole is judged at: the check's, or the coarsest of mixed tensors."""
+        dtypes = self.tensor_dtypes or [self.options.dtype]
+        return max(dtypes, key=lambda d: UNIT_ROUNDOFF[d])
+
+    def _bound(self, bound_at, widths):
+        """The tolerance: at the check's dtype; with tensors of several dtypes, in replay each tensor's
+        columns at its own dtype (its rounding stays its own), in a free run all at the coarsest (the
+        problem mixes every tensor's rounding into every gradient)."""
+        if not self.tensor_dtypes or self.mode == "free" or widths is None:
+            return bound_at(self._coarsest())
+        by_dtype = {d: bound_at(d) for d in set(self.tensor_dtypes)}
+        offsets = np.concatenate([[0], np.cumsum(widths)])
+        out = np.array(by_dtype[self.options.dtype])
+        for k, d in enumerate(self.tensor_dtypes):
+            out[:, offsets[k]:offsets[k + 1]] = by_dtype[d][:, offsets[k]:offsets[k + 1]]
+        return out
+
     def _step_count_divergence(self):
-        for t, counts in enumerate(self.counts, start=1):
-            for k, count in enumerate(counts):
-                if count is not None and count != t:
-                    return compare.Divergence("state step", t, k, (), float(count), float(t), 0.0)
+        expected = self.events.counts(len(self.case.shapes), len(self.counts))
+        for t, (counts, wanted) in enumerate(zip(self.counts, expected), start=1):
+            for k, (count, want) in enumerate(zip(counts, wanted)):
+                if count is not None and count != (want or 0):
+                    return compare.Divergence("state step", t, k, (), float(count), float(want or 0), 0.0)
         return None
 
     def diagnose(self, judgement):
+        if self.case.contract:  # the variants are the formula's; a contract case's divergence is the contract's
+            return None
         run = self.replay if self.replay is not None else self
         if len(run.params) < 2:
             return None
@@ -166,3 +243,40 @@ class OptimizerRun(Run):
             return run.diagnosis
         self.diagnosis = diagnose.diagnose(self.case, np.array(run.params))
         return self.diagnosis
+
+
+def _state_widths(module, case):
+    """{state name: its number of elements per tensor}, from the reference's own state."""
+    caps = capabilities.of(module)
+    if caps.closure:
+        return {}
+    widths = {}
+    for shape, hp in zip(case.shapes, _tensor_hps(case)):
+        size = int(np.prod(shape))
+        state = module.init_state(size, hp, 0.0, shape=shape) if caps.uses_shape else module.init_state(size, hp, 0.0)
+        for name in case.state:
+            if name in state:
+                widths.setdefault(name, []).append(len(_flat(state[name], size)))
+    return {name: w for name, w in widths.items() if len(w) == len(case.shapes)}
+
+
+def _tensor_hps(case):
+    from optgold.reference.trajectory import tensor_hyperparameters
+
+    return tensor_hyperparameters(case.hp, [dict(g) for g in case.groups] or None, len(case.shapes))
+
+
+def _observed_state(rows, expected):
+    """The observed rows of one state as an array: where a step or an element was not exposed, the
+    expected value stands in (not judged). Rows of another width than the golden's are returned as
+    they are, for the comparison to report."""
+    if any(r is not None and len(r[0]) != expected.shape[1] for r in rows):
+        width = next(len(r[0]) for r in rows if r is not None and len(r[0]) != expected.shape[1])
+        return np.zeros((len(rows), width))
+    out = np.array(expected[:len(rows)], dtype=np.float64)
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        values, hidden = row
+        out[i] = values if hidden is None else np.where(hidden, out[i], values)
+    return out
