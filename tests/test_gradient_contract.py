@@ -72,7 +72,7 @@ def test_a_step_that_clears_or_clips_the_gradient_fails(impl, text):
 ])
 def test_torch_paths_that_keep_the_gradient_pass(reference, cls, impl_args):
     assert check(cls, reference, options=Options(impl_args=impl_args, modes=("replay",) if reference != "lbfgs"
-                                                 else None)).passed
+                                                 else None, contracts="none")).passed
 
 
 def test_torch_foreach_sgd_with_nesterov_changes_the_gradient_in_place():

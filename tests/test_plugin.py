@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from optgold.check import Options
 from optgold.golden.load import load_cases
+from optgold.kinds import optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,8 +28,23 @@ def test_each_case_is_its_own_item(pytester):
             optgold_case.assert_passes()
     """))
     result = pytester.runpytest_subprocess("-v")
-    result.assert_outcomes(passed=2 * len(load_cases("sgd")))
-    result.stdout.fnmatch_lines(["*test_sgd?momentum_rotated-replay-float32? PASSED*"])
+    result.assert_outcomes(passed=2 * len(optimizer.cases("sgd", Options())))
+    assert len(optimizer.cases("sgd", Options())) > len(load_cases("sgd"))  # the contract cases too
+    result.stdout.fnmatch_lines(["*test_sgd?momentum_rotated-replay-float32? PASSED*",
+                                 "*test_sgd?resume/after_10-replay-float32? PASSED*"], consecutive=False)
+
+
+def test_the_marker_selects_contracts(pytester):
+    pytester.makepyfile(textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.optgold(impl="torch.optim:SGD", reference="sgd", modes=("replay",), contracts="amp")
+        def test_sgd(optgold_case):
+            optgold_case.assert_passes()
+    """))
+    result = pytester.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=len(load_cases("sgd")) + 2)
+    result.stdout.fnmatch_lines(["*test_sgd?amp/unscale_then_step-replay-float64? PASSED*"])
 
 
 def test_a_buggy_optimizer_fails_items_with_the_divergent_step(pytester):
@@ -118,7 +135,7 @@ def test_a_free_item_is_diagnosed_on_its_cases_replay_run_as_the_command_line_do
     from tests.mutants.sgd_mutants import SGDDecayOutsideMomentum
 
     case = "weight_decay_rotated"
-    report = check(SGDDecayOutsideMomentum, "sgd")
+    report = check(SGDDecayOutsideMomentum, "sgd", contracts="none")
     expected = next(r.message for r in report.cases if r.id == case and r.mode == "free")
     assert "explained by named variant decay_after_momentum" in expected
     log = pytester.path / "steps.log"

@@ -200,6 +200,10 @@ class OptimizerRun(Run):
                  for name, obs, exp, bound, first in judged]
         found = [d for d in found + [self._step_count_divergence()] if d is not None]
         notes = []
+        if self.tensor_dtypes and set(self.tensor_dtypes) != {dtype}:
+            notes.append(f"tensors in {', '.join(self.tensor_dtypes)}, judged "
+                         + ("each at its own dtype" if self.mode == "replay" else f"at {coarse}")
+                         + (f", with torch's default dtype {self.default_dtype}" if self.default_dtype != dtype else ""))
         if self.mode == "free" and last < case.steps:
             notes.append(f"judged to step {last} of {case.steps}: beyond it, rounding alone can carry a correct run "
                          "off the golden (chaotic dynamics); replay judges every step")
@@ -220,7 +224,7 @@ class OptimizerRun(Run):
             return bound_at(self._coarsest())
         by_dtype = {d: bound_at(d) for d in set(self.tensor_dtypes)}
         offsets = np.concatenate([[0], np.cumsum(widths)])
-        out = np.array(by_dtype[self.options.dtype])
+        out = np.array(by_dtype[self.tensor_dtypes[0]])
         for k, d in enumerate(self.tensor_dtypes):
             out[:, offsets[k]:offsets[k + 1]] = by_dtype[d][:, offsets[k]:offsets[k + 1]]
         return out
