@@ -7,8 +7,8 @@ events stored in the metadata. Which contract case is judged against which golde
 what the harness does around the steps, is optgold.contracts'; here is what the
 reference computes.
 
-The cases make each contract matter: a warm-restart schedule (T_0 = 10, so step 11 is a
-restart), weight decay and momentum in every CONTRACT_HP (a skipped tensor that still
+The cases make each contract matter: a warm-restart schedule (T_0 = 10 and T_mult = 2, so
+step 11 is a restart), weight decay and momentum in every CONTRACT_HP (a skipped tensor that still
 decays, or a dropped buffer, moves the parameters measurably), a tensor frozen for the
 first steps and unfrozen, a step where every gradient is None, zero gradients to
 contrast with None, overflowed steps back to back, a group joining halfway with its own
@@ -21,7 +21,9 @@ from optgold.golden.grid.case import cases
 from optgold.reference import capabilities
 
 FILE = "contracts_{}.npz"
-SCHEDULE = {"scheduler": "cosine_annealing_warm_restarts", "hp": {"T_0": 10, "eta_min": 0.0}}
+# restarts before steps 11 and 31; T_mult = 2 makes a scheduler that lost its state differ even when it is
+# rebuilt right at a restart (its next period would be 10 steps, not 20)
+SCHEDULE = {"scheduler": "cosine_annealing_warm_restarts", "hp": {"T_0": 10, "T_mult": 2, "eta_min": 0.0}}
 STEPS = 30
 LONG_STEPS = 2100  # past 2048, where a step count kept in float16 stops (bfloat16 stops at 256)
 EVENTS = {

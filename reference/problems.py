@@ -183,9 +183,9 @@ def _build():
     empty_eigs = [10 ** (2 * k / (empty_n - 1)) for k in range(empty_n)]
     empty = Quadratic("quadratic_contract_empty", rotated_diagonal(empty_eigs, seed=83), _uniform(84, empty_n, -1, 1),
                       empty_shapes, _uniform(85, empty_n, -2, 2))
-    long_shapes = [(2, 2)]
-    long = Quadratic("quadratic_contract_long", rotated_diagonal([1.0, 2.0, 5.0, 10.0], seed=86), _uniform(87, 4, -1, 1),
-                     long_shapes, _uniform(88, 4, -2, 2))
+    long_shapes = [(2, 2), (2,)]
+    long = Quadratic("quadratic_contract_long", rotated_diagonal([1.0, 2.0, 3.0, 5.0, 7.0, 10.0], seed=86),
+                     _uniform(87, 6, -1, 1), long_shapes, _uniform(88, 6, -2, 2))
 
     problems = [
         iso, rot, deep, matrices, contract, empty, long,

@@ -128,7 +128,7 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
         grad_rows.append(g)
         for name in compared:  # "step" is compared as a count; state every tensor has, flattened
             state_rows.setdefault(name, []).append([x for st, p in zip(states, tensors)
-                                                    for x in _flat(st[name], len(p), num(0))])
+                                                    for x in state_values(st[name], len(p), num(0))])
     assert len(param_rows[0]) == size(problem.shapes)
     return param_rows, grad_rows, state_rows
 
@@ -155,11 +155,11 @@ def _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step=
         param_rows.append(list(x))
         grad_rows.append(evaluations[0] if evaluations else [num(0)] * len(x))
         for name in capabilities.of(optimizer).compared_state or ():
-            state_rows.setdefault(name, []).append(_flat(state[name]))
+            state_rows.setdefault(name, []).append(state_values(state[name]))
     return param_rows, grad_rows, state_rows
 
 
-def _flat(value, size=None, zero=0.0):
+def state_values(value, size=None, zero=0.0):
     """A state entry as a flat list: a number becomes one element, a list stays as it is, and a
     buffer not made yet (None: torch makes SGD's momentum_buffer on a tensor's first step) reads
     as zeros, the size of its tensor."""

@@ -72,7 +72,7 @@ def run_reference(reference, hp, start, grads, variant="torch", perturb=None, pe
             hist["params"][k].append(list(p))
             for name, value in state.items():
                 if name != "step":
-                    hist.setdefault(name, [[] for _ in tensors])[k].append(list(trajectory._flat(value)))
+                    hist.setdefault(name, [[] for _ in tensors])[k].append(list(trajectory.state_values(value)))
     assert all(s["step"] == len(grads) for s in states)
     return {name: [np.array(rows) for rows in per_tensor] for name, per_tensor in hist.items()}
 

@@ -25,6 +25,7 @@ import coverage  # the test extra pins it: a missing coverage must fail here, no
 import pytest
 
 from optgold import reference
+from optgold.golden import contracts
 from optgold.golden.grid import GRID
 from optgold.reference import problems, trajectory
 
@@ -88,11 +89,12 @@ def run_cases(variant="torch", steps=None):
             module = reference.get(name)
             variants = [variant] if variant else [v for v in module.VARIANTS if v != "torch"]
             for v in variants:
-                for case in cases:
+                for case in cases + (contracts.grid(name) if v == "torch" else []):  # the contract goldens too
                     try:
                         trajectory.run(module, problems.get(case.problem, case.negate), case.hp,
                                        min(case.steps, steps or case.steps), variant=v,
-                                       groups=[dict(g) for g in case.groups] or None, schedule=case.schedule)
+                                       groups=[dict(g) for g in case.groups] or None, schedule=case.schedule,
+                                       events=case.events)
                     except ArithmeticError:
                         if variant == "torch":
                             raise

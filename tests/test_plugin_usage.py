@@ -66,12 +66,14 @@ BAD_MARKERS = {
     "test_bad_device": ('impl="torch.optim:SGD", reference="sgd", device="tpu"',
                         "device 'tpu' is not a torch device"),
     "test_positional": ('"torch.optim:SGD", reference="sgd"', "@pytest.mark.optgold: takes keyword arguments only"),
+    "test_unknown_contract": ('impl="torch.optim:SGD", reference="sgd", contracts="resume,amps"',
+                              "unknown contract 'amps'; known: resume, missing_grad"),
 }
 
 
 def test_a_bad_marker_fails_its_test_and_collection_goes_on(pytester):
     bad = "".join(marked(name, arguments) for name, (arguments, _) in BAD_MARKERS.items())
-    good = marked("test_good", 'impl="torch.optim:SGD", reference="sgd", modes=("replay",)')
+    good = marked("test_good", 'impl="torch.optim:SGD", reference="sgd", modes=("replay",), contracts="none"')
     pytester.makepyfile(test_markers="import pytest\n" + bad + good + UNRELATED, test_other=UNRELATED)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=len(BAD_MARKERS), passed=SGD_CASES + 2)

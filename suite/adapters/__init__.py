@@ -6,15 +6,25 @@ Every adapter has the same small protocol, which is everything the kinds of chec
             state_on_first=False, groups=(), schedule=None)
         builds the implementation on parameters starting at ``start`` (flat float64),
         one tensor per shape; raises what the implementation raises.
-    step(flat_grad)             one optimizer step on that gradient (flat float64)
+    step(flat_grad, absent=(), overflow=None)
+                                one optimizer step on that gradient (flat float64); the contracts
+                                (optgold.contracts) leave the tensors in ``absent`` without a gradient,
+                                and with ``amp``, put ``overflow`` ("inf", "nan") into it
     step_closure(evaluate)      one step of an optimizer that re-evaluates the problem:
                                 evaluate(flat float64 params) -> (loss, flat grad)
     flat_params()               the parameters, flat float64
-    flat_state(names)           {name: flat float64} for the torch-named state it exposes
+    flat_state(names)           {name: [flat float64 per parameter, or None where that one does not
+                                expose it]} for the torch-named state it exposes (optgold.adapters.joined
+                                makes one flat array of it)
     step_counts()               each parameter's step count, or None where not exposed
     set_lr(lr)                  set the learning rate of every param group, as a scheduler does
     hyperparameter_groups()     the hyperparameters it held when built, one dict per param group, or None
-    restart()                   rebuild it from its own saved state, as a job resumed from a checkpoint
+    restart(order=None)         rebuild it from its own saved state, as a job resumed from a checkpoint
+                                (parameters given in ``order`` where set)
+    add_group(tensor)           add_param_group with the case's group holding that tensor
+
+and, for the contracts, the constructor keywords ``held_back``, ``tensor_dtypes``,
+``complex_view``, ``tensor_hyperparameters`` and ``amp`` (TorchOptimizerAdapter documents them).
 
 ADAPTERS is the registry: a compiled step, an optax transformation, a Keras optimizer or
 a sharded optimizer plugs in as one module and one line here.
@@ -25,7 +35,17 @@ from optgold.runner import DTYPES
 
 ADAPTERS = {"torch": TorchOptimizerAdapter}
 
-__all__ = ["ADAPTERS", "DTYPES", "TorchOptimizerAdapter", "get", "sparse_with_repeats"]
+__all__ = ["ADAPTERS", "DTYPES", "TorchOptimizerAdapter", "get", "joined", "sparse_with_repeats"]
+
+
+def joined(per_parameter):
+    """One flat array of a state's per-parameter values (as flat_state gives them), or None where a
+    parameter does not expose it."""
+    import numpy as np
+
+    if per_parameter is None or any(v is None for v in per_parameter):
+        return None
+    return np.concatenate(per_parameter)
 
 
 class UnknownAdapter(UsageError, KeyError):

@@ -42,7 +42,7 @@ class TorchOptimizerAdapter:
                                         device=device))
             offset += n
         self.shapes, self.sparse, self.state_on_first = shapes, sparse, state_on_first
-        self.factory, self.groups, self.schedule = factory, groups, schedule
+        self.factory, self.schedule = factory, schedule
         self.hyperparameters = _tensors(hyperparameters, tensor_hyperparameters)
         self.groups = tuple({**g, "hp": _tensors(g["hp"], tensor_hyperparameters)} for g in groups)
         self.held_back, self.amp, self.scaler = set(held_back), amp, None

@@ -8,6 +8,7 @@ The run is never held whole (145,578 parameters a step), so the judge keeps only
 the report needs: the first divergence, the largest error, the largest fraction of the bound.
 """
 from optgold import compare
+from optgold.adapters import joined
 from optgold.tolerance import C
 
 
@@ -29,10 +30,10 @@ class Judge:
     def see_step(self, t, observed, adapter):
         """Step t's parameters and state; the golden and error lanes have taken step t."""
         self.see("params", t, observed, self.golden.flat_params(), C * self.errors.param_errors())
-        exposed = adapter.flat_state(self.state_names)
+        exposed = {name: joined(values) for name, values in adapter.flat_state(self.state_names).items()}
         for name in self.state_names:
             golden_state = self.golden.flat_state(name)
-            if golden_state is not None and name in exposed and exposed[name].shape == golden_state.shape:
+            if golden_state is not None and exposed.get(name) is not None and exposed[name].shape == golden_state.shape:
                 self.see(name, t, exposed[name], golden_state, C * self.errors.state_errors(name))
         for k, count in enumerate(adapter.step_counts()):
             if count is not None and count != t and self.first is None:

@@ -15,8 +15,10 @@ and must not be unscaled again.
 
 On a skipped step params, state and step count stay as they were. What ships broken
 here: a fused kernel that ignores found_inf (pytorch#95781), a step count advanced on a
-skipped step, gradients unscaled twice or not at all, a scheduler advanced on a skipped
-step (accelerate#4242).
+skipped step, gradients unscaled twice or not at all. The golden's schedule does not
+advance on a skipped step either, as GradScaler's recipe has it; the harness steps the
+scheduler that way, so a training loop that advanced it anyway (accelerate#4242) is
+not something an optimizer under test can do here.
 """
 NAME = "amp"
 DESCRIPTION = "scaled gradients through torch.amp.GradScaler with inf/NaN steps skipped; unscale_ before step"

@@ -9,7 +9,8 @@ construction: torch documents which (Adam's foreach path without capturable refu
 tensor lr).
 
 What ships broken here: an lr read once at construction and cached (the scheduler's
-changes are lost), a tensor lr rounded to the parameters' or the default dtype.
+changes are lost), an lr tensor divided in place, an lr or beta converted to float32
+(seen in a float64 check; in a float32 one that rounding is within the tolerance).
 """
 NAME = "tensor_hp"
 DESCRIPTION = "lr (and betas) as 0-dim float64 tensors, lr changed in place by a scheduler"

@@ -19,7 +19,7 @@ from optgold.kinds.base import Run
 from optgold.problems import TorchProblem
 from optgold.reference import capabilities
 from optgold.reference.contracts import Events
-from optgold.reference.trajectory import _flat
+from optgold.reference.trajectory import state_values, tensor_hyperparameters
 
 NAME = "optimizer"
 TIMEOUT_PER_STEP = False
@@ -260,13 +260,11 @@ def _state_widths(module, case):
         state = module.init_state(size, hp, 0.0, shape=shape) if caps.uses_shape else module.init_state(size, hp, 0.0)
         for name in case.state:
             if name in state:
-                widths.setdefault(name, []).append(len(_flat(state[name], size)))
+                widths.setdefault(name, []).append(len(state_values(state[name], size)))
     return {name: w for name, w in widths.items() if len(w) == len(case.shapes)}
 
 
 def _tensor_hps(case):
-    from optgold.reference.trajectory import tensor_hyperparameters
-
     return tensor_hyperparameters(case.hp, [dict(g) for g in case.groups] or None, len(case.shapes))
 
 
