@@ -11,6 +11,8 @@ items), named ``<contract>/<row>``, with a ``contract`` field in the JSON. A mod
                          leave its trajectory as it is (a restart); ``setting`` is the module's own
     adapter_options(case, dtype)  keywords the adapter is built with (optional)
     default_dtype(case, dtype)    torch's default dtype while the implementation runs (optional)
+    tensor_dtypes(case, dtype)    the dtype of each tensor, where they differ from the check's (optional)
+    MODES                         the modes its cases run in, of those the check runs (optional; all)
 
 What the events say (a restart, a gradient left None, a zero gradient, an overflowed
 step, a group added) the optimizer kind carries out through the adapter; the contract

@@ -44,7 +44,8 @@ def cases(ref_name, options):
 
 def modes(case, options):
     chosen = options.modes or MODES
-    return tuple(sorted(chosen, key=lambda m: m != "replay"))
+    only = getattr(contracts.CONTRACTS.get(case.contract), "MODES", None) if case.contract else None
+    return tuple(sorted((m for m in chosen if only is None or m in only), key=lambda m: m != "replay"))
 
 
 def not_applicable(case, mode, options):

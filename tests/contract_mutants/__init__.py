@@ -62,6 +62,7 @@ MUTANTS = [
     # resume
     Mutant(torch_adam.ForgetsStateOnLoad, "resume", "adam"),
     Mutant(torch_adam.LoadsStateInHalfPrecision, "resume", "adam"),
+    Mutant(torch_adam.StepCastToParameterDtypeOnLoad, "resume", "adam", "pytorch#74424, pytorch#103256"),
     Mutant(adam.StepCountOutsideState, "resume", "adam"),
     Mutant(adam.StepCountResetOnLoad, "resume", "adam", "DeepSpeed PR #4396, transformers#24708"),
     Mutant(adam.LoadsOnlyTheState, "resume", "adam"),

@@ -24,3 +24,15 @@ class LoadsStateInHalfPrecision(torch.optim.Adam):
             for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
                 if key in state:
                     state[key] = state[key].to(torch.bfloat16).to(state[key].dtype)  # BUG: rounded to bfloat16
+
+
+class StepCastToParameterDtypeOnLoad(torch.optim.Adam):
+    """load_state_dict casts every state tensor to its parameter's dtype, ``step`` included, as torch
+    itself once did (pytorch#74424; the same special case for fused steps is pytorch#103256): a float32
+    parameter's step count comes back float32, and stops counting exactly past 2**24."""
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for p, state in self.state.items():
+            if torch.is_tensor(state.get("step")):
+                state["step"] = state["step"].to(p.dtype)  # BUG: the step count is not the parameter's kind
