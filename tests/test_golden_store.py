@@ -238,26 +238,43 @@ def test_object_array_is_refused_and_never_unpickled(tmp_path):
 def regenerated():
     """golden.generate.check, with the (deterministic) regeneration done once for the module.
 
-    The first check runs the real generator, certificate included (~25 s); later checks in
-    this module reuse the fresh manifest it produced instead of regenerating.
+    The first check runs the real generator with the stored 50-digit certificates kept (they
+    are nine tenths of its time: test_certificates_are_reproduced, in the slow tier, makes them
+    again); later checks in this module reuse the fresh manifest it produced.
     """
     real_generate, cache = generate.generate, {}
 
-    def generate_once(directory, progress=None, names=None):
+    def generate_once(directory, progress=None, names=None, certify=True):
         if names not in cache:
-            cache[names] = real_generate(directory, progress, names)
+            cache[names] = real_generate(directory, progress, names, certify)
         return cache[names]
 
     before = {p.name: p.read_bytes() for p in PACKAGED.iterdir() if p.is_file()}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(generate, "generate", generate_once)
-        yield generate.check(PACKAGED), generate.check
+        yield generate.check(PACKAGED, stored_certificates_kept=True), generate.check
     assert {p.name: p.read_bytes() for p in PACKAGED.iterdir() if p.is_file()} == before, "check modified golden/data"
 
 
 def test_check_reproduces_the_packaged_goldens(regenerated):
     problems_found, _ = regenerated
     assert problems_found == {}
+
+
+@pytest.mark.slow
+def test_certificates_are_reproduced():
+    """`optgold generate --check` as it runs: every golden made again, certificates included (minutes)."""
+    assert generate.check(PACKAGED) == {}
+
+
+def test_kept_certificates_are_the_stored_ones_and_a_changed_one_shows(golden_copy):
+    kept = generate.stored_certificates(golden_copy)
+    meta, _ = store.read(golden_copy, "contracts_sgd.npz")
+    assert kept["contracts_sgd.npz"] == {m["id"]: m["certificate"] for m in meta["cases"]}
+    assert "schedule_step_lr.npz" not in kept and kept["sgd.npz"]
+    changed = {**kept, "sgd.npz": {cid: {**c, "replay_max_abs_error": 1.0} for cid, c in kept["sgd.npz"].items()}}
+    files = generate.build(["sgd"], changed)
+    assert all(m["certificate"]["replay_max_abs_error"] == 1.0 for m in files["sgd.npz"][0]["cases"])
 
 
 def test_check_reports_a_tampered_file(regenerated, golden_copy):
