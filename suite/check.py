@@ -331,6 +331,9 @@ def validate(options, kind):
 
     if options.dtype not in DTYPES:
         raise UsageError(f"dtype {options.dtype!r} is not one of {', '.join(DTYPES)}")
+    if options.dtype not in getattr(kind, "DTYPES", ("float64", "float32")):
+        raise UsageError(f"dtype {options.dtype}: the {kind.NAME} kind checks "
+                         f"{', '.join(getattr(kind, 'DTYPES', ('float64', 'float32')))}")
     _validate_device(options.device)
     for name in ("timeout", "budget"):
         value = getattr(options, name)
@@ -354,17 +357,18 @@ def validate(options, kind):
 
 
 def _contracts(kind, options):
-    """The contracts a check runs: those selected, where its kind has contract cases; a UsageError for
-    an unknown name, or for names given to a kind that has none."""
+    """The contracts a check runs: those selected, where its kind has contract cases in the check's
+    dtype; a UsageError for an unknown name, or for names given where there are none."""
     from optgold import contracts
 
     if not isinstance(options.contracts, (str, list, tuple, type(None))):
         raise UsageError(f"contracts {options.contracts!r} must be all, none, or contract names")
     chosen = contracts.selected(options.contracts)
-    if getattr(kind, "CONTRACTS", False):
+    if options.dtype in getattr(kind, "CONTRACTS", ()):
         return chosen
     if options.contracts not in (contracts.ALL, contracts.NONE, None):
-        raise UsageError(f"contracts {', '.join(chosen)}: the {kind.NAME} kind has no contract cases; leave "
+        where = f"in {options.dtype}" if getattr(kind, "CONTRACTS", ()) else "in the " + kind.NAME + " kind"
+        raise UsageError(f"contracts {', '.join(chosen)}: there are no contract cases {where}; leave "
                          "--contracts out")
     return ()
 
@@ -373,7 +377,7 @@ def _contracts_setting(kind, options):
     """How the report records the contracts: "all", "none", their names, or None for a kind without any."""
     from optgold import contracts
 
-    if not getattr(kind, "CONTRACTS", False):
+    if options.dtype not in getattr(kind, "CONTRACTS", ()):
         return None
     chosen = _contracts(kind, options)
     return contracts.ALL if chosen == tuple(contracts.CONTRACTS) else list(chosen) if chosen else contracts.NONE

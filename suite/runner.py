@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 import torch
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+LOW = ("bfloat16", "float16")  # judged one step at a time (optgold.local); the optimizer kind's only
 
 
 @contextmanager

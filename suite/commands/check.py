@@ -13,7 +13,8 @@ def add_parser(subparsers):
     p.add_argument("impl", metavar="IMPL", help="package.module:Attr or path/to/file.py:Attr")
     p.add_argument("--reference", required=True, metavar="NAME", help="reference name, see `optgold list`; or "
                    "path/to/my_ref.py, a reference from outside optgold, with --golden-dir")
-    p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    p.add_argument("--dtype", choices=("float64", "float32", "bfloat16", "float16"), default="float64",
+                   help="bfloat16 and float16 (optimizers): each step judged from the implementation's own state")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
     p.add_argument("--adapter", choices=sorted(ADAPTERS), default="torch",

@@ -19,7 +19,7 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.o
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="adam", choices=sorted(OPTIMIZERS))
-    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32", "bfloat16", "float16"))
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     cls = OPTIMIZERS[args.reference]

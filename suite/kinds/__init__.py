@@ -10,7 +10,8 @@ Each kind module provides (optgold.check drives them all through one ``check_cas
     cases(ref_name, options)    its golden cases (each with .id and .reference)
     modes(case, options)        the modes one case runs in, in order
     not_applicable(case, mode, options)  why a mode cannot judge this case (a skip reason), or None
-    SCENARIOS                   the scenarios (optgold.scenarios) it runs; ("plain",) where absent
+    CONTRACTS                   the dtypes its cases include contract cases (optgold.contracts) in; () where absent
+    DTYPES                      the dtypes it checks; ("float64", "float32") where absent
     start(factory, case, mode, options, earlier) -> run (optgold.kinds.base.Run)
     report_extra(options)       fields the kind adds to the JSON report
     listing()                   its `optgold list` table

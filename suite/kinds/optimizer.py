@@ -11,7 +11,7 @@ per case.
 import numpy as np
 import torch
 
-from optgold import adapters, compare, contracts, diagnose, hyperparameters, reference, tolerance
+from optgold import adapters, compare, contracts, diagnose, hyperparameters, local, reference, tolerance
 from optgold.check import ConfigMismatch, Judgement
 from optgold.golden.dtypes import UNIT_ROUNDOFF
 from optgold.golden.load import load_cases, load_contract_goldens
@@ -20,6 +20,7 @@ from optgold.problems import TorchProblem
 from optgold.reference import capabilities
 from optgold.reference.contracts import Events
 from optgold.reference.trajectory import state_values, tensor_hyperparameters
+from optgold.runner import DTYPES as TORCH_DTYPES, LOW
 
 NAME = "optimizer"
 TIMEOUT_PER_STEP = False
@@ -27,7 +28,8 @@ TIMEOUT = 30.0  # seconds per case and mode; the slowest correct case takes unde
 BUDGET = 300.0  # seconds for a whole check
 MODES = ("replay", "free")  # replay first: a free-run failure is diagnosed on the replay run
 GRID_DTYPES = ("float64", "float32")
-CONTRACTS = True  # its cases include the contracts' (optgold.contracts), as --contracts selects
+DTYPES = ("float64", "float32") + LOW  # bfloat16 and float16 are judged a step at a time (optgold.local)
+CONTRACTS = ("float64", "float32")  # the dtypes its cases include the contracts' in (optgold.contracts)
 
 
 def references():
@@ -37,7 +39,7 @@ def references():
 def cases(ref_name, options):
     """The formula grid's cases, then the contract cases the options select."""
     formula = load_cases(ref_name, options.golden_dir)
-    if not contracts.selected(options.contracts):
+    if not contracts.selected(options.contracts) or options.dtype not in CONTRACTS:
         return formula
     return formula + contracts.cases(ref_name, options.contracts, load_contract_goldens(ref_name, options.golden_dir))
 
@@ -49,6 +51,8 @@ def modes(case, options):
 
 
 def not_applicable(case, mode, options):
+    if options.dtype in LOW:
+        return local.supported(reference.get(case.reference)) or local.out_of_range(case, options.dtype)
     if mode == "replay" and capabilities.of(reference.get(case.reference)).closure:
         return "gradient replay does not apply: the optimizer evaluates the closure at points of its own choosing"
     return None
@@ -105,7 +109,7 @@ def check_configuration(adapter, case, held_back=()):
 
 
 class OptimizerRun(Run):
-    RECORDED = ("hyperparameters", "params", "state", "counts")
+    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state")
 
     def __init__(self, factory, case, mode, options, replay):
         self.factory, self.case, self.mode, self.options, self.replay = factory, case, mode, options, replay
@@ -116,7 +120,11 @@ class OptimizerRun(Run):
         self.sizes = [int(np.prod(s)) for s in case.shapes]
         self.widths = _state_widths(module, case)
         self.tensor_dtypes = contracts.option(case, "tensor_dtypes", options.dtype, None)
-        self.default_dtype = contracts.option(case, "default_dtype", options.dtype, options.dtype)
+        # a low-precision check keeps torch's default at float32, as a model cast to bfloat16 does
+        self.default_dtype = contracts.option(case, "default_dtype", options.dtype,
+                                              "float32" if options.dtype in LOW else options.dtype)
+        self.low = options.dtype in LOW
+        self.given, self.local_state = [], []  # low precision: each step's gradient as given, and every state
         # params: one flat row per step; state: {name: per step (row, hidden elements or None), or None
         # where no parameter exposes it}; counts: per step, each parameter's step count or None
         self.params, self.state, self.counts = [], {}, []
@@ -132,6 +140,7 @@ class OptimizerRun(Run):
             schedule=self.case.schedule, **extra)
         check_configuration(self.adapter, self.case, tuple(self.events.joins))
         self.params.append(self.adapter.flat_params())
+        self.local_names = local.state_names(reference.get(self.case.reference), self.case) if self.low else ()
 
     def steps(self):
         case, adapter, events = self.case, self.adapter, self.events
@@ -153,8 +162,13 @@ class OptimizerRun(Run):
                     around["absent"] = events.absent[t]
                 if t in overflows:
                     around["overflow"] = overflows[t]
-                adapter.step(self._zeroed(grad, events.zeroed.get(t, ())), **around)
+                grad = self._zeroed(grad, events.zeroed.get(t, ()))
+                if self.low:  # what the parameter's dtype makes of it, as the implementation is given it
+                    self.given.append(torch.tensor(grad).to(TORCH_DTYPES[self.options.dtype]).double().numpy())
+                adapter.step(grad, **around)
             self.params.append(adapter.flat_params())
+            if self.low:
+                self.local_state.append(adapter.flat_state(self.local_names))
             self._record_state(t, adapter.flat_state(case.state))
             self.counts.append(adapter.step_counts())
             yield self.params[-1]
@@ -187,6 +201,8 @@ class OptimizerRun(Run):
             self.state.setdefault(name, [None] * (t - 1)).append(entry)
 
     def judge(self):
+        if self.low:
+            return self._judge_locally()
         case, dtype = self.case, self.options.dtype
         observed = np.array(self.params)
         coarse = self._coarsest()
@@ -211,6 +227,13 @@ class OptimizerRun(Run):
         return Judgement(min(found, key=lambda d: d.step) if found else None,
                          compare.max_abs_error(observed[:last + 1], case.params[:last + 1]),
                          max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), last, notes)
+
+    def _judge_locally(self):
+        first, worst, used = local.judge(self)
+        found = [d for d in (first, self._step_count_divergence()) if d is not None]
+        return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, self.case.steps,
+                         [f"judged one step at a time, from the implementation's own params and state "
+                          f"({self.options.dtype} rounding)"])
 
     def _coarsest(self):
         """The dtype the run as a whole is judged at: the check's, or the coarsest of mixed tensors."""

@@ -1,0 +1,169 @@
+"""Judging where rounding is coarse: each step from the implementation's own previous params and state.
+
+In bfloat16 or float16 a legitimate implementation rounds at every store, and a rounding
+that falls the other side of a boundary is carried into every later step: a whole
+trajectory cannot be held to one golden within a bound that still catches bugs. So each
+step t is judged on its own. The reference takes the implementation's params and state
+after step t - 1 as it reads them back (every state entry the reference keeps, under
+torch's names, and its step count) and the gradient the implementation was given, in
+the parameter's dtype, and walks one step in float64. The implementation's step t must
+land within
+
+    C * u * (|p_t| + |p_t - p_{t-1}| + mean |p_t - p_{t-1}|)
+
+of it, elementwise (u the dtype's unit roundoff: its update is computed to within a few
+roundings and stored with one more), and each state buffer within C * u * (|s_t| +
+|s_{t-1}| + their mean), the size of its terms (momentum * buf + g can cancel); both add C times the spacing of the dtype's subnormals, where float16
+stores small values with less than its full precision. Measured on torch 2.13's forloop, foreach and fused Adam in bfloat16, the
+worst step used 1.75 of u * (...), a fifth of the bound with C = 8.
+"""
+import numpy as np
+
+from optgold import compare, reference
+from optgold.golden.dtypes import C
+from optgold.reference import capabilities, trajectory
+from optgold.reference.contracts import Events
+
+UNIT = {"bfloat16": 2.0 ** -8, "float16": 2.0 ** -11}
+FLOOR = {"bfloat16": 2.0 ** -133, "float16": 2.0 ** -24}  # the spacing of subnormals: float16's are coarse
+LARGEST = {"bfloat16": 3.38e38, "float16": 65504.0}
+
+
+def supported(module):
+    """Why one step of this reference cannot be walked from a read-back state, or None."""
+    caps = capabilities.of(module)
+    if caps.closure:
+        return "the optimizer evaluates its closure itself: no single step to walk from its state"
+    if caps.sparse_gradients:
+        return "sparse gradients are not judged in low precision yet"
+    return None
+
+
+class LocalJudge:
+    """One case's steps, each walked by the reference from what the implementation held before it."""
+
+    def __init__(self, case, dtype):
+        self.case, self.unit = case, UNIT[dtype]
+        self.module = reference.get(case.reference)
+        self.caps = capabilities.of(self.module)
+        self.tensor_hp = trajectory.tensor_hyperparameters(case.hp, [dict(g) for g in case.groups] or None,
+                                                           len(case.shapes))
+        groups = [dict(g) for g in case.groups] or None
+        self.group_of = [next((g for g, group in enumerate(groups or ()) if k in group["tensors"]), 0)
+                         for k in range(len(case.shapes))]
+        self.scheduled = trajectory.scheduled_hyperparameters(case.schedule, case.hp, groups, case.steps) \
+            if case.schedule else None
+        self.rows = Events.of(case.events).schedule_rows(case.steps)
+
+    def step(self, t, k, before, grad, state, count):
+        """(params, {state name: values}) the reference computes at step t for tensor k, from its
+        params ``before``, the ``grad`` it was given, its read-back ``state`` ({name: values}) and
+        step ``count`` before the step."""
+        shape = self.case.shapes[k]
+        size = len(before)
+        hp = dict(self.tensor_hp[k])
+        if self.scheduled:
+            hp.update(self.scheduled[self.rows[t - 1]][self.group_of[k]])
+        extra = {"shape": shape} if self.caps.uses_shape else {}
+        walked = self.module.init_state(size, hp, 0.0, **extra)
+        for name, value in walked.items():
+            if name == "step":
+                walked[name] = int(count or 0)
+            elif name in state and state[name] is not None:
+                held = [float(v) for v in state[name]]
+                walked[name] = held if isinstance(value, list) or value is None else held[0]
+        x = [float(v) for v in before]
+        self.module.step(x, [float(g) for g in grad], walked, **extra, **trajectory.convert(hp, float))
+        return x, walked
+
+
+def judge(run):
+    """The first divergence of a low-precision run (an OptimizerRun), judged step by step; and the worst
+    |error| / bound and |error| over what was judged."""
+    case = run.case
+    local = LocalJudge(case, run.options.dtype)
+    floor = FLOOR[run.options.dtype]
+    offsets = np.concatenate([[0], np.cumsum(run.sizes)])
+    first, used, worst = None, 0.0, 0.0
+    for t in range(1, len(run.params)):
+        before, after = run.params[t - 1], run.params[t]
+        grad = run.given[t - 1]
+        for k in range(len(case.shapes)):
+            a, b = offsets[k], offsets[k + 1]
+            if b == a:
+                continue
+            state = _tensor_state(run, t - 1, k)
+            count = run.counts[t - 2][k] if t >= 2 else 0
+            expected, walked = local.step(t, k, before[a:b], grad[a:b], state, count)
+            found, u, w = _compare("params", t, k, after[a:b], np.array(expected), before[a:b], local.unit,
+                                   floor, case.shapes)
+            used, worst = max(used, u), max(worst, w)
+            first = first or found
+            for name, values in _tensor_state(run, t, k).items():
+                if values is None or not isinstance(walked.get(name), (list, float)):
+                    continue
+                exp = np.array(walked[name] if isinstance(walked[name], list) else [walked[name]], dtype=float)
+                if exp.shape != np.shape(values):
+                    continue
+                held = state.get(name)
+                previous = np.abs(held) if held is not None and np.shape(held) == exp.shape else np.zeros_like(exp)
+                found, u, _ = _compare(name, t, k, np.asarray(values), exp, previous, local.unit, floor, case.shapes)
+                used = max(used, u)
+                first = first or found
+        if first is not None:
+            break
+    return first, worst, used
+
+
+def _compare(name, t, k, observed, expected, before, unit, floor, shapes):
+    """Params: ``before`` is where they were, and the update's size enters the bound. State:
+    ``before`` is |the state it came from|, whose terms (momentum * buf) enter it too."""
+    if name == "params":
+        moved = np.abs(expected - np.asarray(before))
+        bound = C * (unit * (np.abs(expected) + moved + moved.mean()) + floor)
+    else:
+        terms = np.abs(expected) + before
+        bound = C * (unit * (terms + terms.mean()) + floor)
+    error = np.abs(np.asarray(observed) - expected)
+    ratio = np.where(error <= bound, error / np.where(bound > 0, bound, 1), np.inf)
+    used = float(ratio[np.isfinite(ratio)].max(initial=0.0))
+    if np.isfinite(ratio).all():
+        return None, used, float(error.max(initial=0.0))
+    i = int(np.argmax(~np.isfinite(ratio)))
+    index = tuple(int(v) for v in np.unravel_index(i, shapes[k])) if name == "params" else (i,)
+    return (compare.Divergence(f"{name} (one step from the implementation's own state)", t, k, index,
+                               float(observed[i]), float(expected[i]), float(bound[i])),
+            used, float(error.max(initial=0.0)))
+
+
+def _tensor_state(run, t, k):
+    """{name: tensor k's values} of the state the implementation held after step t (0: none yet)."""
+    if t == 0:
+        return {}
+    return {name: values[k] for name, values in run.local_state[t - 1].items() if values[k] is not None}
+
+
+def state_names(module, case):
+    """Every state entry but step the reference keeps for some tensor of the case: what a step walks from."""
+    caps = capabilities.of(module)
+    names = []
+    for shape, hp in zip(case.shapes, trajectory.tensor_hyperparameters(
+            case.hp, [dict(g) for g in case.groups] or None, len(case.shapes))):
+        extra = {"shape": shape} if caps.uses_shape else {}
+        for name in module.init_state(int(np.prod(shape)), hp, 0.0, **extra):
+            if name != "step" and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def out_of_range(case, dtype):
+    """Why the case's numbers do not fit the dtype (a skip reason), or None. float16 ends at 65504,
+    which squared gradients pass long before the state does (a second moment squares them first)."""
+    squared = float(np.abs(case.grads).max()) ** 2
+    largest = max(float(np.abs(case.params).max()), squared,
+                  *(float(np.abs(v).max(initial=0.0)) for v in case.state.values()))
+    if largest > LARGEST[dtype] / 4:
+        return (f"the case's values (squared gradients included) reach {largest:.3g}, beyond a quarter of "
+                f"{dtype}'s largest number ({LARGEST[dtype]:g}): a run there overflows by design, as AMP's loss "
+                "scaling exists to avoid")
+    return None
