@@ -13,9 +13,11 @@ land within
 
 of it, elementwise (u the dtype's unit roundoff: its update is computed to within a few
 roundings and stored with one more), and each state buffer within C * u * (|s_t| +
-|s_{t-1}| + their mean), the size of its terms (momentum * buf + g can cancel); both add C times the spacing of the dtype's subnormals, where float16
-stores small values with less than its full precision. Measured on torch 2.13's forloop, foreach and fused Adam in bfloat16, the
-worst step used 1.75 of u * (...), a fifth of the bound with C = 8.
+|s_{t-1}| + their mean), the size of its terms (momentum * buf + g can cancel). Both add
+C times the spacing of the dtype's subnormals, where float16 stores small values with
+less than its precision. A step count the implementation does not expose is taken from
+the case. Measured over every forloop, foreach and fused torch 2.13 path in bfloat16
+(tests/test_low_precision.py), the worst step used 0.39 of the bound (C = 8).
 """
 import numpy as np
 
@@ -85,6 +87,7 @@ def judge(run):
     floor = FLOOR[run.options.dtype]
     offsets = np.concatenate([[0], np.cumsum(run.sizes)])
     first, used, worst = None, 0.0, 0.0
+    expected_counts = run.events.counts(len(case.shapes), case.steps)
     for t in range(1, len(run.params)):
         before, after = run.params[t - 1], run.params[t]
         grad = run.given[t - 1]
@@ -93,7 +96,8 @@ def judge(run):
             if b == a:
                 continue
             state = _tensor_state(run, t - 1, k)
-            count = run.counts[t - 2][k] if t >= 2 else 0
+            count = (run.counts[t - 2][k] if run.counts[t - 2][k] is not None else expected_counts[t - 2][k]) \
+                if t >= 2 else 0
             expected, walked = local.step(t, k, before[a:b], grad[a:b], state, count)
             found, u, w = _compare("params", t, k, after[a:b], np.array(expected), before[a:b], local.unit,
                                    floor, case.shapes)
@@ -125,11 +129,15 @@ def _compare(name, t, k, observed, expected, before, unit, floor, shapes):
         terms = np.abs(expected) + before
         bound = C * (unit * (terms + terms.mean()) + floor)
     error = np.abs(np.asarray(observed) - expected)
-    ratio = np.where(error <= bound, error / np.where(bound > 0, bound, 1), np.inf)
+    ratio = np.where(error <= bound, error / np.where(bound > 0, bound, 1),
+                     np.nan_to_num(error / np.where(bound > 0, bound, np.inf), nan=np.inf, posinf=np.inf))
+    ratio = np.where(np.isnan(error), np.inf, ratio)
     used = float(ratio[np.isfinite(ratio)].max(initial=0.0))
-    if np.isfinite(ratio).all():
+    outside = ~(error <= bound)
+    if not outside.any():
         return None, used, float(error.max(initial=0.0))
-    i = int(np.argmax(~np.isfinite(ratio)))
+    used = max(used, 1.0)
+    i = int(np.argmax(np.where(outside, ratio, -1.0)))
     index = tuple(int(v) for v in np.unravel_index(i, shapes[k])) if name == "params" else (i,)
     return (compare.Divergence(f"{name} (one step from the implementation's own state)", t, k, index,
                                float(observed[i]), float(expected[i]), float(bound[i])),

@@ -12,7 +12,7 @@ from optgold.reference.errors import UsageError
 
 
 @pytest.mark.parametrize("fields, text", [
-    ({"dtype": "float16"}, "dtype 'float16'"),
+    ({"dtype": "float8"}, "dtype 'float8' is not one of float64, float32, bfloat16, float16"),
     ({"device": "foo"}, "device 'foo' is not a torch device"),
     ({"device": "tpu"}, "device 'tpu'"),
     ({"timeout": 0}, "timeout 0"),

@@ -18,6 +18,7 @@ REALISTIC = ["AdamEpsInsideSqrt", "AdamBiasCorrectionOffByOne", "AdamNoSecondMom
              "AdamDecoupledFlagIgnored", "AdamSecondMomentRawGrad", "AdamLrCachedAtInit"]
 
 
+@pytest.mark.slow  # 40 s: the shortened runs below keep every path and mutant in the default run
 def test_torch_adam_passes_the_full_float32_run():
     report = check(torch.optim.Adam, "adam", dtype="float32")
     assert report.passed, [c.message for c in report.cases]

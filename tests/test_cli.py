@@ -95,7 +95,7 @@ def test_impl_that_raises_on_import_exits_2(tmp_path, capsys):
 
 def test_argparse_usage_error_exits_2():
     with pytest.raises(SystemExit) as exit_info:
-        main(["check", "torch.optim:Adam", "--reference", "adam", "--dtype", "float16"])
+        main(["check", "torch.optim:Adam", "--reference", "adam", "--dtype", "float8"])
     assert exit_info.value.code == 2
 
 

@@ -46,8 +46,10 @@ def assert_fails_alone(result, name, message):
 BAD_MARKERS = {
     "test_unknown_mode": ('impl="torch.optim:SGD", reference="sgd", modes=("replay", "fre")',
                           "mode 'fre': the optimizer kind's modes are replay, free"),
-    "test_unknown_dtype": ('impl="torch.optim:SGD", reference="sgd", dtype="float16"',
-                           "dtype 'float16' is not one of float64, float32"),
+    "test_unknown_dtype": ('impl="torch.optim:SGD", reference="sgd", dtype="float8"',
+                           "dtype 'float8' is not one of float64, float32, bfloat16, float16"),
+    "test_low_dtype_scheduler": ('impl="torch.optim.lr_scheduler:StepLR", reference="step_lr", dtype="bfloat16"',
+                                 "dtype bfloat16: the scheduler kind checks float64, float32"),
     "test_unknown_argument": ('impl="torch.optim:SGD", reference="sgd", dtypes="float32"',
                               "@pytest.mark.optgold: unknown argument dtypes; it takes impl, reference"),
     "test_no_impl": ('reference="sgd"', "@pytest.mark.optgold: impl is missing"),

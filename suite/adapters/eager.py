@@ -93,7 +93,9 @@ class TorchOptimizerAdapter:
         self.optimizer.add_param_group({"params": [self.params[k] for k in group["tensors"]], **group["hp"]})
 
     def _write_grads(self, flat_grad, absent=(), scale=1.0):
-        grad = torch.tensor(flat_grad, dtype=torch.float64) * scale  # a copy (the goldens stay untouched); 2**k: exact
+        grad = torch.tensor(flat_grad, dtype=torch.float64)  # a copy: the goldens stay untouched
+        if scale != 1.0:
+            grad = grad * scale  # a power of two (GradScaler's): exact
         offset, self._given = 0, []
         for k, p in enumerate(self.params):
             n = p.numel() * (2 if p.is_complex() else 1)

@@ -264,6 +264,8 @@ class OptimizerRun(Run):
     def diagnose(self, judgement):
         if self.case.contract:  # the variants are the formula's; a contract case's divergence is the contract's
             return None
+        if self.low:  # variants are told apart by whole trajectories, which coarse rounding carries anywhere
+            return None
         run = self.replay if self.replay is not None else self
         if len(run.params) < 2:
             return None
