@@ -25,6 +25,7 @@ from optgold.reference.errors import UsageError
 class Options:
     """How a check runs; every kind reads the fields it needs."""
     dtype: str = "float64"
+    master_weights: str = None  # "float32": low-precision params kept as float32 master weights, with float32 state
     device: str = "cpu"
     impl_args: dict = field(default_factory=dict)  # fixed extra keywords of every construction
     timeout: float = None  # seconds per case (per step where the kind says so); None: the kind's TIMEOUT
@@ -315,7 +316,8 @@ def settings(impl, ref_name, kind, options):
     from optgold import __version__
 
     timeout, budget = limits_of(options, kind)
-    return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype, "device": options.device,
+    return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype,
+            "master_weights": options.master_weights, "device": options.device,
             "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
             "adapter": options.adapter, "contracts": _contracts_setting(kind, options),
             "timeout": timeout, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
@@ -331,6 +333,10 @@ def validate(options, kind):
 
     if options.dtype not in DTYPES:
         raise UsageError(f"dtype {options.dtype!r} is not one of {', '.join(DTYPES)}")
+    if options.master_weights not in (None, "float32"):
+        raise UsageError(f"master_weights {options.master_weights!r}: the one kind of master weights is float32")
+    if options.master_weights and options.dtype not in ("bfloat16", "float16"):
+        raise UsageError(f"master weights are kept for bfloat16 or float16 parameters, not {options.dtype}")
     if options.dtype not in getattr(kind, "DTYPES", ("float64", "float32")):
         raise UsageError(f"dtype {options.dtype}: the {kind.NAME} kind checks "
                          f"{', '.join(getattr(kind, 'DTYPES', ('float64', 'float32')))}")

@@ -175,3 +175,22 @@ def out_of_range(case, dtype):
                 f"{dtype}'s largest number ({LARGEST[dtype]:g}): a run there overflows by design, as AMP's loss "
                 "scaling exists to avoid")
     return None
+
+
+def emulated(case, dtype):
+    """The golden case walked again by its reference from its start and on its gradients rounded to
+    ``dtype``, as an implementation of that dtype is given them (replay): the golden of a float32 run
+    with master weights."""
+    from dataclasses import replace
+
+    import torch
+
+    from optgold.reference import problems
+    from optgold.runner import DTYPES
+
+    rounded = torch.tensor(case.grads).to(DTYPES[dtype]).double().numpy()
+    start = torch.tensor(case.params[0]).to(DTYPES[dtype]).double().numpy()  # the parameters it starts from
+    params, _, states = trajectory.run(reference.get(case.reference), problems.get(case.problem, case.negate), case.hp,
+                                       case.steps, grads=rounded.tolist(), start=start.tolist(), **case.run_args())
+    return replace(case, params=np.array(params), grads=rounded,
+                   state={name: np.array(states[name]) for name in case.state})

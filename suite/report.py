@@ -71,6 +71,8 @@ def command_groups(report):
     for flag, key in (("--dtype", "dtype"), ("--device", "device")):
         if s.get(key) is not None:
             groups.append([flag, str(s[key])])
+    if s.get("master_weights"):
+        groups.append(["--master-weights", str(s["master_weights"])])
     modes = s.get("modes") or ()
     if len(modes) == 1 and modes[0] in ("free", "replay"):
         groups.append(["--mode", modes[0]])

@@ -84,3 +84,63 @@ def test_float16_skips_a_case_its_range_cannot_hold():
 def test_low_precision_settings_that_cannot_run_are_usage_errors(kind, fields, words):
     with pytest.raises(UsageError, match=words):
         validate(Options(**fields), kind)
+
+
+class AdamWithMasterWeights(adam_mutants.Adam):
+    """Adam keeping a float32 master copy of each low-precision parameter and float32 state, as apex's
+    master_weights and torchao's mixed precision do: the update goes to the master, which is rounded
+    into the parameter."""
+
+    def init_state(self, p, state, group):
+        super().init_state(p, state, group)
+        state["master"] = p.detach().float()
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            if key in state:
+                state[key] = state[key].float()
+
+    def update(self, p, grad, state, group):
+        master = state["master"]
+        super().update(master, self.promote(grad), state, group)
+        p.copy_(master)
+
+    def promote(self, grad):
+        return grad.float()
+
+
+class MasterWeightsIgnored(AdamWithMasterWeights):
+    """Says it keeps master weights, and updates the bfloat16 parameter itself (apex#1728)."""
+
+    def update(self, p, grad, state, group):
+        master = state["master"]
+        master.copy_(p)  # BUG: the master is taken back from the rounded parameter every step
+        super().update(p, grad, state, group)
+
+
+class StateInBfloat16(AdamWithMasterWeights):
+    """float32 master weights, but the moments stored in bfloat16, where float32 was promised."""
+
+    def update(self, p, grad, state, group):
+        super().update(p, grad, state, group)
+        for key in ("exp_avg", "exp_avg_sq"):
+            state[key].copy_(state[key].to(torch.bfloat16))  # BUG: rounded to bfloat16 at every store
+
+
+def test_float32_master_weights_pass_and_torch_which_keeps_none_fails():
+    report = check(AdamWithMasterWeights, "adam", dtype="bfloat16", master_weights="float32")
+    assert report.passed and max(c.tolerance_used for c in report.cases if c.status == "passed") < 0.5
+    assert {c.mode for c in report.cases if c.status == "passed"} == {"replay"}
+    assert all("no golden holds" in c.message for c in report.cases if c.mode == "free")
+    plain = check(torch.optim.Adam, "adam", dtype="bfloat16", master_weights="float32", modes=("replay",))
+    assert not plain.passed  # torch's Adam rounds every step into the bfloat16 parameter
+
+
+@pytest.mark.parametrize("mutant", [MasterWeightsIgnored, StateInBfloat16])
+def test_master_weight_mutants_are_caught(mutant):
+    report = check(mutant, "adam", dtype="bfloat16", master_weights="float32", modes=("replay",))
+    failed = [c for c in report.cases if c.status == "failed"]
+    assert failed and all(c.first_divergent_step is not None for c in failed)
+
+
+def test_master_weights_need_a_low_precision_dtype():
+    with pytest.raises(UsageError, match="master weights are kept for bfloat16 or float16"):
+        validate(Options(master_weights="float32"), optimizer)

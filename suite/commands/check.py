@@ -15,6 +15,9 @@ def add_parser(subparsers):
                    "path/to/my_ref.py, a reference from outside optgold, with --golden-dir")
     p.add_argument("--dtype", choices=("float64", "float32", "bfloat16", "float16"), default="float64",
                    help="bfloat16 and float16 (optimizers): each step judged from the implementation's own state")
+    p.add_argument("--master-weights", choices=("float32",), help="with --dtype bfloat16 or float16: IMPL keeps "
+                   "float32 master weights and float32 state; the parameters it exposes are judged against the "
+                   "golden within a float32 run's tolerance plus one rounding to the dtype (replay)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
     p.add_argument("--adapter", choices=sorted(ADAPTERS), default="torch",
@@ -86,7 +89,7 @@ def run(args, console):
     args.reference = external.resolve(args.reference, args.golden_dir)
     kind = _kind(args)
     _validate(args, kind)
-    options = Options(dtype=args.dtype, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
+    options = Options(dtype=args.dtype, master_weights=args.master_weights, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
                       timeout=args.timeout, budget=args.budget, threads=args.threads, golden_dir=args.golden_dir,
                       adapter=args.adapter, contracts=args.contracts, modes=_modes(args, kind),
                       cifar_dir=args.cifar_dir, free_run=bool(args.loss_curve))

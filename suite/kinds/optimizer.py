@@ -13,7 +13,7 @@ import torch
 
 from optgold import adapters, compare, contracts, diagnose, hyperparameters, local, reference, tolerance
 from optgold.check import ConfigMismatch, Judgement
-from optgold.golden.dtypes import UNIT_ROUNDOFF
+from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.load import load_cases, load_contract_goldens
 from optgold.kinds.base import Run
 from optgold.problems import TorchProblem
@@ -51,6 +51,9 @@ def modes(case, options):
 
 
 def not_applicable(case, mode, options):
+    if options.dtype in LOW and options.master_weights and mode == "free":
+        return ("a free run with master weights takes gradients at the low-precision copy, which no golden holds; "
+                "replay judges the master weights")
     if options.dtype in LOW:
         return local.supported(reference.get(case.reference)) or local.out_of_range(case, options.dtype)
     if mode == "replay" and capabilities.of(reference.get(case.reference)).closure:
@@ -201,6 +204,8 @@ class OptimizerRun(Run):
             self.state.setdefault(name, [None] * (t - 1)).append(entry)
 
     def judge(self):
+        if self.low and self.options.master_weights:
+            return self._judge_master_weights()
         if self.low:
             return self._judge_locally()
         case, dtype = self.case, self.options.dtype
@@ -227,6 +232,27 @@ class OptimizerRun(Run):
         return Judgement(min(found, key=lambda d: d.step) if found else None,
                          compare.max_abs_error(observed[:last + 1], case.params[:last + 1]),
                          max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), last, notes)
+
+    def _judge_master_weights(self):
+        """float32 master weights and state: the run is a float32 run on the gradients it was given
+        (rounded to the dtype), seen through one rounding of each parameter to the dtype. The golden it
+        is judged against is the reference walked again on those rounded gradients."""
+        case, low = local.emulated(self.case, self.options.dtype), self.options.dtype
+        observed = np.array(self.params)
+        rounding = C * (local.UNIT[low] * np.abs(case.params) + local.FLOOR[low])
+        judged = [("params", observed, case.params, tolerance.param_bound(case, "float32", "replay") + rounding, 0)]
+        for name, rows in self.state.items():
+            expected = case.state[name]
+            judged.append((name, _observed_state(rows, expected), expected,
+                           tolerance.state_bound(case, name, "float32", "replay"), 1))
+        found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
+                 for name, obs, exp, bound, first in judged]
+        found = [d for d in found + [self._step_count_divergence()] if d is not None]
+        return Judgement(min(found, key=lambda d: d.step) if found else None,
+                         compare.max_abs_error(observed, case.params),
+                         max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), case.steps,
+                         [f"float32 master weights and state: judged as a float32 run, params through one {low} "
+                          "rounding"])
 
     def _judge_locally(self):
         first, worst, used = local.judge(self)
