@@ -125,6 +125,27 @@ class StateInBfloat16(AdamWithMasterWeights):
             state[key].copy_(state[key].to(torch.bfloat16))  # BUG: rounded to bfloat16 at every store
 
 
+class DecoupledDecayOnTheRoundedParameter(AdamWithMasterWeights):
+    """Decoupled weight decay applied to the bfloat16 parameter, not to the master (the decay is done
+    where the low-precision path keeps its tensors, bitsandbytes#2010's kind of ordering bug): the
+    master never decays."""
+
+    def update(self, p, grad, state, group):
+        if group["decoupled_weight_decay"] and group["weight_decay"]:
+            p.mul_(1 - group["lr"] * group["weight_decay"])  # BUG: the master, which p is copied from, is not
+            group = {**group, "weight_decay": 0.0}
+        super().update(p, grad, state, group)
+
+
+class MasterWeightsStepInBfloat16(AdamWithMasterWeights):
+    """float32 master weights and moments, but the step count a bfloat16 tensor: the bias corrections
+    are computed in bfloat16."""
+
+    def init_state(self, p, state, group):
+        super().init_state(p, state, group)
+        state["step"] = torch.zeros((), dtype=torch.bfloat16)  # BUG: the count in the parameter's dtype
+
+
 def test_float32_master_weights_pass_and_torch_which_keeps_none_fails():
     report = check(AdamWithMasterWeights, "adam", dtype="bfloat16", master_weights="float32")
     assert report.passed and max(c.tolerance_used for c in report.cases if c.status == "passed") < 0.5
@@ -134,7 +155,8 @@ def test_float32_master_weights_pass_and_torch_which_keeps_none_fails():
     assert not plain.passed  # torch's Adam rounds every step into the bfloat16 parameter
 
 
-@pytest.mark.parametrize("mutant", [MasterWeightsIgnored, StateInBfloat16])
+@pytest.mark.parametrize("mutant", [MasterWeightsIgnored, StateInBfloat16, DecoupledDecayOnTheRoundedParameter,
+                                    MasterWeightsStepInBfloat16])
 def test_master_weight_mutants_are_caught(mutant):
     report = check(mutant, "adam", dtype="bfloat16", master_weights="float32", modes=("replay",))
     failed = [c for c in report.cases if c.status == "failed"]
