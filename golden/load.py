@@ -33,6 +33,12 @@ class GoldenCase:
         """Keyword arguments of reference.trajectory.run that reproduce this case's setup."""
         return {"groups": [dict(g) for g in self.groups] or None, "schedule": self.schedule, "events": self.events}
 
+    def tensor_hyperparameters(self):
+        """Each tensor's hyperparameters: the case's, with its param group's overrides."""
+        from optgold.reference.trajectory import tensor_hyperparameters
+
+        return tensor_hyperparameters(self.hp, self.run_args()["groups"], len(self.shapes))
+
     @property
     def size(self):
         return self.params.shape[1]

@@ -26,10 +26,16 @@ def convert(hp, num):
     return {k: tuple(map(one, v)) if isinstance(v, tuple) else one(v) for k, v in hp.items()}
 
 
-def _init_state(optimizer, size, shape, hp, zero):
+def initial_state(optimizer, size, shape, hp, zero=0.0):
+    """A tensor's state before its first step (init_state, given the shape where the module takes it)."""
     if capabilities.of(optimizer).uses_shape:
         return optimizer.init_state(size, hp, zero, shape=shape)
     return optimizer.init_state(size, hp, zero)
+
+
+def group_index(groups, count):
+    """Each tensor's param group number (0 where ``groups`` is None)."""
+    return [next((g for g, group in enumerate(groups or ()) if k in group["tensors"]), 0) for k in range(count)]
 
 
 def tensor_hyperparameters(hp, groups, count):
@@ -91,11 +97,10 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     tensors = split([num(x) for x in (start or problem.start)], problem.shapes)
     tensor_hp = tensor_hyperparameters(hp, groups, len(tensors))
     tensor_hp_num = [convert(h, num) for h in tensor_hp]
-    group_of = [next((g for g, group in enumerate(groups or ()) if k in group["tensors"]), 0)
-                for k in range(len(tensors))]
+    group_of = group_index(groups, len(tensors))
     scheduled = scheduled_hyperparameters(schedule, hp, groups, steps) if schedule else None
     schedule_row = events.schedule_rows(steps)
-    states = [_init_state(optimizer, len(t), shape, h, num(0))
+    states = [initial_state(optimizer, len(t), shape, h, num(0))
               for t, shape, h in zip(tensors, problem.shapes, tensor_hp)]
     started = [False] * len(tensors)  # torch makes a parameter's state on its first step, from that step's lr
     compared = caps.compared_state or [name for name in states[0]
@@ -119,7 +124,7 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
             extra = {"shape": shape} if caps.uses_shape else {}
             now = scheduled[schedule_row[t]][group_of[k]] if scheduled else {}
             if not started[k]:  # Rprop's step_size and ASGD's eta start at the lr of this step
-                st = states[k] = _init_state(optimizer, len(p), shape, {**tensor_hp[k], **now}, num(0))
+                st = states[k] = initial_state(optimizer, len(p), shape, {**tensor_hp[k], **now}, num(0))
                 started[k] = True
             optimizer.step(p, gp, st, variant=variant, **extra, **{**h, **convert(now, num)})
         if after_step:

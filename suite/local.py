@@ -48,11 +48,9 @@ class LocalJudge:
         self.case, self.unit = case, UNIT[dtype]
         self.module = reference.get(case.reference)
         self.caps = capabilities.of(self.module)
-        self.tensor_hp = trajectory.tensor_hyperparameters(case.hp, [dict(g) for g in case.groups] or None,
-                                                           len(case.shapes))
-        groups = [dict(g) for g in case.groups] or None
-        self.group_of = [next((g for g, group in enumerate(groups or ()) if k in group["tensors"]), 0)
-                         for k in range(len(case.shapes))]
+        self.tensor_hp = case.tensor_hyperparameters()
+        groups = case.run_args()["groups"]
+        self.group_of = trajectory.group_index(groups, len(case.shapes))
         self.scheduled = trajectory.scheduled_hyperparameters(case.schedule, case.hp, groups, case.steps) \
             if case.schedule else None
         self.rows = Events.of(case.events).schedule_rows(case.steps)
@@ -66,8 +64,7 @@ class LocalJudge:
         hp = dict(self.tensor_hp[k])
         if self.scheduled:
             hp.update(self.scheduled[self.rows[t - 1]][self.group_of[k]])
-        extra = {"shape": shape} if self.caps.uses_shape else {}
-        walked = self.module.init_state(size, hp, 0.0, **extra)
+        walked = trajectory.initial_state(self.module, size, shape, hp)
         for name, value in walked.items():
             if name == "step":
                 walked[name] = int(count or 0)
@@ -75,6 +72,7 @@ class LocalJudge:
                 held = [float(v) for v in state[name]]
                 walked[name] = held if isinstance(value, list) or value is None else held[0]
         x = [float(v) for v in before]
+        extra = {"shape": shape} if self.caps.uses_shape else {}
         self.module.step(x, [float(g) for g in grad], walked, **extra, **trajectory.convert(hp, float))
         return x, walked
 
@@ -129,15 +127,12 @@ def _compare(name, t, k, observed, expected, before, unit, floor, shapes):
         terms = np.abs(expected) + before
         bound = C * (unit * (terms + terms.mean()) + floor)
     error = np.abs(np.asarray(observed) - expected)
-    ratio = np.where(error <= bound, error / np.where(bound > 0, bound, 1),
-                     np.nan_to_num(error / np.where(bound > 0, bound, np.inf), nan=np.inf, posinf=np.inf))
-    ratio = np.where(np.isnan(error), np.inf, ratio)
-    used = float(ratio[np.isfinite(ratio)].max(initial=0.0))
-    outside = ~(error <= bound)
+    ratio = error / bound  # bound >= C * floor > 0
+    outside = ~(error <= bound)  # a NaN is outside
     if not outside.any():
-        return None, used, float(error.max(initial=0.0))
-    used = max(used, 1.0)
-    i = int(np.argmax(np.where(outside, ratio, -1.0)))
+        return None, float(ratio.max(initial=0.0)), float(error.max(initial=0.0))
+    used = max(float(ratio[~outside].max(initial=0.0)), 1.0)
+    i = int(np.argmax(np.where(outside, np.nan_to_num(ratio, nan=np.inf), -1.0)))
     index = tuple(int(v) for v in np.unravel_index(i, shapes[k])) if name == "params" else (i,)
     return (compare.Divergence(f"{name} (one step from the implementation's own state)", t, k, index,
                                float(observed[i]), float(expected[i]), float(bound[i])),
@@ -153,12 +148,9 @@ def _tensor_state(run, t, k):
 
 def state_names(module, case):
     """Every state entry but step the reference keeps for some tensor of the case: what a step walks from."""
-    caps = capabilities.of(module)
     names = []
-    for shape, hp in zip(case.shapes, trajectory.tensor_hyperparameters(
-            case.hp, [dict(g) for g in case.groups] or None, len(case.shapes))):
-        extra = {"shape": shape} if caps.uses_shape else {}
-        for name in module.init_state(int(np.prod(shape)), hp, 0.0, **extra):
+    for shape, hp in zip(case.shapes, case.tensor_hyperparameters()):
+        for name in trajectory.initial_state(module, int(np.prod(shape)), shape, hp):
             if name != "step" and name not in names:
                 names.append(name)
     return tuple(names)

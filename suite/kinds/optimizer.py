@@ -19,7 +19,7 @@ from optgold.kinds.base import Run
 from optgold.problems import TorchProblem
 from optgold.reference import capabilities
 from optgold.reference.contracts import Events
-from optgold.reference.trajectory import state_values, tensor_hyperparameters
+from optgold.reference.trajectory import initial_state, state_values
 from optgold.runner import DTYPES as TORCH_DTYPES, LOW
 
 NAME = "optimizer"
@@ -170,9 +170,10 @@ class OptimizerRun(Run):
                     self.given.append(torch.tensor(grad).to(TORCH_DTYPES[self.options.dtype]).double().numpy())
                 adapter.step(grad, **around)
             self.params.append(adapter.flat_params())
+            found = adapter.flat_state(self.local_names or case.state)  # local_names holds case.state's
             if self.low:
-                self.local_state.append(adapter.flat_state(self.local_names))
-            self._record_state(t, adapter.flat_state(case.state))
+                self.local_state.append(found)
+            self._record_state(t, found)
             self.counts.append(adapter.step_counts())
             yield self.params[-1]
 
@@ -218,9 +219,6 @@ class OptimizerRun(Run):
             expected = case.state[name][:last]
             bound = self._bound(lambda d: tolerance.state_bound(case, name, d, self.mode), self.widths.get(name))
             judged.append((name, _observed_state(rows[:last], expected), expected, bound[:last], 1))
-        found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
-                 for name, obs, exp, bound, first in judged]
-        found = [d for d in found + [self._step_count_divergence()] if d is not None]
         notes = []
         if self.tensor_dtypes and set(self.tensor_dtypes) != {dtype}:
             notes.append(f"tensors in {', '.join(self.tensor_dtypes)}, judged "
@@ -229,8 +227,17 @@ class OptimizerRun(Run):
         if self.mode == "free" and last < case.steps:
             notes.append(f"judged to step {last} of {case.steps}: beyond it, rounding alone can carry a correct run "
                          "off the golden (chaotic dynamics); replay judges every step")
+        return self._verdict(case, judged, last, notes)
+
+    def _verdict(self, case, judged, last, notes):
+        """The Judgement of (quantity, observed, expected, bound, first step) rows, judged to step ``last``
+        against ``case`` (the golden, or the one it was walked into), with the step counts."""
+        found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
+                 for name, obs, exp, bound, first in judged]
+        found = [d for d in found + [self._step_count_divergence()] if d is not None]
+        observed = judged[0][1]
         return Judgement(min(found, key=lambda d: d.step) if found else None,
-                         compare.max_abs_error(observed[:last + 1], case.params[:last + 1]),
+                         compare.max_abs_error(observed, case.params[:last + 1]),
                          max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), last, notes)
 
     def _judge_master_weights(self):
@@ -245,14 +252,9 @@ class OptimizerRun(Run):
             expected = case.state[name]
             judged.append((name, _observed_state(rows, expected), expected,
                            tolerance.state_bound(case, name, "float32", "replay"), 1))
-        found = [compare.first_divergence(name, obs, exp, bound, case.shapes, first)
-                 for name, obs, exp, bound, first in judged]
-        found = [d for d in found + [self._step_count_divergence()] if d is not None]
-        return Judgement(min(found, key=lambda d: d.step) if found else None,
-                         compare.max_abs_error(observed, case.params),
-                         max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), case.steps,
-                         [f"float32 master weights and state: judged as a float32 run, params through one {low} "
-                          "rounding"])
+        return self._verdict(case, judged, case.steps,
+                             [f"float32 master weights and state: judged as a float32 run, params through one {low} "
+                              "rounding"])
 
     def _judge_locally(self):
         first, worst, used = local.judge(self)
@@ -307,17 +309,13 @@ def _state_widths(module, case):
     if caps.closure:
         return {}
     widths = {}
-    for shape, hp in zip(case.shapes, _tensor_hps(case)):
+    for shape, hp in zip(case.shapes, case.tensor_hyperparameters()):
         size = int(np.prod(shape))
-        state = module.init_state(size, hp, 0.0, shape=shape) if caps.uses_shape else module.init_state(size, hp, 0.0)
+        state = initial_state(module, size, shape, hp)
         for name in case.state:
             if name in state:
                 widths.setdefault(name, []).append(len(state_values(state[name], size)))
     return {name: w for name, w in widths.items() if len(w) == len(case.shapes)}
-
-
-def _tensor_hps(case):
-    return tensor_hyperparameters(case.hp, [dict(g) for g in case.groups] or None, len(case.shapes))
 
 
 def _observed_state(rows, expected):
