@@ -30,7 +30,7 @@ that wherever eps1 is left None.
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Adafactor", uses_shape=True)  # the factored path needs the shape
+CAPABILITIES = Capabilities(torch="torch.optim:Adafactor", uses_shape=True, stores_decayed_params=True)  # the factored path needs the shape
 DEFAULTS = dict(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False)
 FLOAT64_EPS = 2.0 ** -52  # torch.finfo(torch.float64).eps, eps1's default here
 
@@ -76,7 +76,8 @@ def _rms(values):
     return sqrt(sum(x * x for x in values)) / sqrt(0 * values[0] + len(values))
 
 
-def step(param, grad, state, *, lr, beta2_decay, eps, d, weight_decay, maximize, shape, variant="torch"):
+def step(param, grad, state, *, lr, beta2_decay, eps, d, weight_decay, maximize, shape, variant="torch",
+         store=None):
     eps1, eps2 = eps
     if eps1 is None:
         eps1 = FLOAT64_EPS
@@ -92,6 +93,8 @@ def step(param, grad, state, *, lr, beta2_decay, eps, d, weight_decay, maximize,
     if weight_decay != 0:
         for i in range(n):
             param[i] = param[i] * (1 - lr * weight_decay)
+            if store:  # a low-precision run keeps the decayed parameter (trajectory.run)
+                param[i] = store(param[i])
     if variant == "alpha_after_decay":
         alpha = max(eps2, _rms(param)) * rho
     paper = variant == "paper_eps1"

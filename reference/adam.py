@@ -15,7 +15,8 @@ variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does.
 from .arith import maximum, sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Adam", complex=True, tensor_hyperparameters=("lr", "betas"))
+CAPABILITIES = Capabilities(torch="torch.optim:Adam", complex=True, tensor_hyperparameters=("lr", "betas"),
+                            stores_decayed_params=True)
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
                 decoupled_weight_decay=False)
 
@@ -37,7 +38,7 @@ def init_state(size, hp, zero=0.0):
 
 
 def step(param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay,
-         variant="torch"):
+         variant="torch", store=None):
     beta1, beta2 = betas
     state["step"] += 1
     t = state["step"]
@@ -53,6 +54,8 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
         g = -grad[i] if flip_grad else grad[i]
         if weight_decay and decoupled:
             param[i] = param[i] * (1 - lr_sign * lr * weight_decay)
+            if store:  # a low-precision run keeps the decayed parameter (trajectory.run)
+                param[i] = store(param[i])
         elif weight_decay:
             g = g + weight_decay * param[i]
         m[i] = beta1 * m[i] + (1 - beta1) * g

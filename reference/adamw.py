@@ -7,7 +7,8 @@ multiplier eta_t is folded into lr), and defaults weight_decay to 1e-2.
 from . import adam
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:AdamW", complex=True, tensor_hyperparameters=("lr", "betas"))
+CAPABILITIES = Capabilities(torch="torch.optim:AdamW", complex=True, tensor_hyperparameters=("lr", "betas"),
+                            stores_decayed_params=True)
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)
 
 VARIANTS = {

@@ -24,7 +24,7 @@ import struct
 
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:ASGD", complex=True)
+CAPABILITIES = Capabilities(torch="torch.optim:ASGD", complex=True, stores_decayed_params=True)
 DEFAULTS = dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)
 
 VARIANTS = {
@@ -54,7 +54,7 @@ def _schedule(t, lr, lambd, alpha, t0, variant):
     return eta, mu
 
 
-def step(param, grad, state, *, lr, lambd, alpha, t0, weight_decay, maximize, variant="torch"):
+def step(param, grad, state, *, lr, lambd, alpha, t0, weight_decay, maximize, variant="torch", store=None):
     state["step"] += 1
     t = state["step"]
     if variant == "schedule_before_update":
@@ -67,7 +67,10 @@ def step(param, grad, state, *, lr, lambd, alpha, t0, weight_decay, maximize, va
         g = -grad[i] if maximize else grad[i]
         if weight_decay:
             g = g + weight_decay * param[i]
-        param[i] = param[i] * decay - eta * g
+        param[i] = param[i] * decay
+        if store:  # a low-precision run keeps the decayed parameter (trajectory.run)
+            param[i] = store(param[i])
+        param[i] = param[i] - eta * g
         ax[i] = param[i] if mu == 1 else ax[i] + mu * (param[i] - ax[i])
     if variant != "schedule_before_update":
         state["eta"], state["mu"] = _schedule(t, lr, lambd, alpha, t0, variant)

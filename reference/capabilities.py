@@ -24,6 +24,12 @@ class Capabilities:
     complex: bool = False  # takes complex parameters, updated as their view_as_real (torch's documented rule)
     matrices_only: bool = False  # updates 2-D matrices only (Muon): no empty or 0-dim tensors
     tensor_hyperparameters: tuple = ("lr",)  # may be given as 0-dim tensors (torch documents Tensor betas for Adam, AdamW)
+    # step(..., store=None) stores its decoupled-decayed params before the update, as torch's algorithm and its
+    # forloop and foreach paths do (p.mul_(1 - lr * weight_decay)): a storage format rounds them there too
+    stores_decayed_params: bool = False
+    # (dtype, variant): torch computes part of the update in that dtype whatever the parameter's, and the variant
+    # rounds as it does (Muon: Newton-Schulz in bfloat16); such a reference is judged one step at a time
+    inner_precision: tuple = None
 
 
 class NoCapabilities(AttributeError):

@@ -18,7 +18,7 @@ min |c_t| / (|beta1 m| + |(1 - beta1) g|) well above float32 rounding on every c
 """
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch=None)  # tests/mutants/lion_mutants.py:Lion is the checked implementation
+CAPABILITIES = Capabilities(torch=None, stores_decayed_params=True)  # tests/mutants/lion_mutants.py:Lion is the checked implementation
 DEFAULTS = dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False)
 
 VARIANTS = {
@@ -39,7 +39,7 @@ def init_state(size, hp, zero=0.0):
     return {"step": 0, "exp_avg": [zero] * size}
 
 
-def step(param, grad, state, *, lr, betas, weight_decay, maximize, variant="torch"):
+def step(param, grad, state, *, lr, betas, weight_decay, maximize, variant="torch", store=None):
     beta1, beta2 = betas
     if variant == "betas_swapped":
         beta1, beta2 = beta2, beta1
@@ -55,6 +55,8 @@ def step(param, grad, state, *, lr, betas, weight_decay, maximize, variant="torc
             param[i] = param[i] * (1 - weight_decay)
         elif weight_decay:
             param[i] = param[i] * (1 - lr_sign * lr * weight_decay)
+            if store:  # a low-precision run keeps the decayed parameter (trajectory.run)
+                param[i] = store(param[i])
         if variant == "momentum_first":
             m[i] = beta2 * m[i] + (1 - beta2) * g
             c = m[i]

@@ -11,34 +11,41 @@
     p_t    = p - adjusted_lr * O_t,   adjusted_lr = lr * sqrt(max(1, rows / cols))   adjust_lr_fn None, "original"
                                                     lr * 0.2 * sqrt(max(rows, cols))  "match_rms_adamw"
 
-Torch's docstring writes the buffer as B_t = momentum B_{t-1} + g_t and Nesterov as
-g_t + momentum B_t; its code (like Keller Jordan's muon.py) lerps, which scales both by
-(1 - momentum). The orthogonalization removes that scale except where eps clamps the
-norm, so params differ only there, and the buffer differs everywhere. This reference
-follows the code (the docstring form is the documented_buffer variant). Torch clamps
-the norm at eps where Keller Jordan's muon.py adds eps (keller_norm_plus_eps). Weight
-decay uses the unadjusted lr. Transposing a tall matrix changes only the cost:
-X p(X^T X) = p(X X^T) X.
+Each deviation from it is a named variant:
 
-Precision: torch.optim.Muon runs Newton-Schulz in bfloat16 whatever the parameter's
-dtype (grad.bfloat16() first), then adds the bfloat16 result to the parameter. This
-reference runs it in the parameter's number type, as the algorithm states it; torch's
-bfloat16 arithmetic is the bfloat16_newton_schulz variant, which reproduces torch's
-output bit for bit on float inputs (round to nearest even, every matmul result rounded
-once). bfloat16 carries 8 significant bits (unit roundoff 2^-9) and the iteration
-amplifies it: torch's update is off the exact one by up to a few 1e-2 of its size.
+- documented_buffer: torch's docstring writes the buffer as B_t = momentum B_{t-1} + g_t and
+  Nesterov as g_t + momentum B_t; its code (like Keller Jordan's muon.py) lerps, which scales
+  both by (1 - momentum). The orthogonalization removes that scale except where eps clamps
+  the norm, so params differ only there, and the buffer differs everywhere. This reference
+  follows the code.
+- keller_norm_plus_eps: torch clamps the norm at eps where Keller Jordan's muon.py adds eps.
+- decay_with_adjusted_lr (a known bug): weight decay uses the unadjusted lr.
+- bfloat16_newton_schulz: torch.optim.Muon runs Newton-Schulz in bfloat16 whatever the
+  parameter's dtype (grad.bfloat16() first), then adds the bfloat16 result to the
+  parameter in its own dtype. The variant rounds as torch does (round to nearest even,
+  every matmul and elementwise result rounded once) and reproduces its output bit for bit
+  on float inputs. The default ("torch") runs Newton-Schulz in the parameter's precision,
+  as the algorithm states it: the golden is the exact iteration, and torch's bfloat16 is a
+  precision of the implementation, declared in CAPABILITIES.inner_precision. bfloat16
+  carries 8 significant bits and the iteration amplifies their rounding (by ~5 typically,
+  up to ~120 where M_t has a small singular value, in units of 2^-8 times max |O_t|,
+  measured on the grid), so optgold judges a Muon one step at a time, with that step's
+  amplification measured (optgold.inner_precision).
+
+Transposing a tall matrix changes only the cost: X p(X^T X) = p(X X^T) X.
 """
 import struct
 
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:Muon", uses_shape=True, matrices_only=True)  # Newton-Schulz works on the matrix
+CAPABILITIES = Capabilities(torch="torch.optim:Muon", uses_shape=True, matrices_only=True,  # Newton-Schulz works on the matrix
+                            inner_precision=("bfloat16", "bfloat16_newton_schulz"))
 DEFAULTS = dict(lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315),
                 eps=1e-7, ns_steps=5, adjust_lr_fn=None)
 
 VARIANTS = {
-    "torch": "torch.optim.Muon's algorithm, Newton-Schulz in the parameter's precision",
+    "torch": "torch.optim.Muon's algorithm, Newton-Schulz in the parameter's precision (the in-precision form)",
     "bfloat16_newton_schulz": "torch.optim.Muon as implemented: Newton-Schulz in bfloat16",
     "keller_norm_plus_eps": "Keller Jordan's muon.py normalization: X / (||X||_F + eps) instead of "
     "X / max(||X||_F, eps)",
@@ -102,18 +109,20 @@ def adjusted_lr(lr, adjust_lr_fn, shape):
     return lr
 
 
+def newton_schulz_input(grad, buf, momentum, nesterov, variant="torch"):
+    """M_t, flat, from g_t and the buffer B_{t-1}, which it updates in place to B_t."""
+    documented = variant == "documented_buffer"
+    for i in range(len(grad)):
+        buf[i] = momentum * buf[i] + grad[i] if documented else _lerp(buf[i], grad[i], 1 - momentum)
+    if not nesterov:
+        return list(buf)
+    return [grad[i] + momentum * buf[i] if documented else _lerp(grad[i], buf[i], momentum) for i in range(len(grad))]
+
+
 def step(param, grad, state, *, lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps,
          adjust_lr_fn, shape, variant="torch"):
     rows, cols = shape
-    buf = state["momentum_buffer"]
-    documented = variant == "documented_buffer"
-    for i in range(len(param)):
-        buf[i] = momentum * buf[i] + grad[i] if documented else _lerp(buf[i], grad[i], 1 - momentum)
-    if nesterov:
-        update = [grad[i] + momentum * buf[i] if documented else _lerp(grad[i], buf[i], momentum)
-                  for i in range(len(param))]
-    else:
-        update = list(buf)
+    update = newton_schulz_input(grad, state["momentum_buffer"], momentum, nesterov, variant)
     matrix = [update[r * cols:(r + 1) * cols] for r in range(rows)]
     ortho = [v for row in newton_schulz(matrix, ns_coefficients, ns_steps, eps, variant) for v in row]
     step_lr = adjusted_lr(lr, adjust_lr_fn, shape)

@@ -22,7 +22,7 @@ dtype: float32 unless torch.set_default_dtype(torch.float64), even for float64 p
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:NAdam", complex=True)
+CAPABILITIES = Capabilities(torch="torch.optim:NAdam", complex=True, stores_decayed_params=True)
 DEFAULTS = dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                 decoupled_weight_decay=False, maximize=False)
 
@@ -46,7 +46,7 @@ def momentum(t, beta1, momentum_decay):
 
 
 def step(param, grad, state, *, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize,
-         variant="torch"):
+         variant="torch", store=None):
     beta1, beta2 = betas
     state["step"] += 1
     t = state["step"]
@@ -69,9 +69,14 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, momentum_decay, de
         g = -grad[i] if flip_grad else grad[i]
         if weight_decay and decoupled:
             param[i] = param[i] * (1 - lr_sign * lr * weight_decay)
+            if store:  # a low-precision run keeps the decayed parameter (trajectory.run)
+                param[i] = store(param[i])
         elif weight_decay:
             g = g + weight_decay * param[i]
         m[i] = average * m[i] + (1 - average) * g
         v[i] = beta2 * v[i] + (1 - beta2) * g * g
         denom = sqrt(v[i] / bias_correction2) + eps
-        param[i] = param[i] - lr_sign * (grad_step * g / denom + avg_step * m[i] / denom)
+        if store:  # torch adds the two terms one at a time: a low-precision run keeps the first sum
+            param[i] = store(param[i] - lr_sign * grad_step * g / denom) - lr_sign * avg_step * m[i] / denom
+        else:
+            param[i] = param[i] - lr_sign * (grad_step * g / denom + avg_step * m[i] / denom)

@@ -23,7 +23,7 @@ warm-up (the authors' degenerated_to_sgd=True), and offers decoupled (RAdamW) de
 from .arith import sqrt
 from .capabilities import Capabilities
 
-CAPABILITIES = Capabilities(torch="torch.optim:RAdam", complex=True)
+CAPABILITIES = Capabilities(torch="torch.optim:RAdam", complex=True, stores_decayed_params=True)
 DEFAULTS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
                 maximize=False)
 
@@ -41,7 +41,8 @@ def init_state(size, hp, zero=0.0):
     return {"step": 0, "exp_avg": [zero] * size, "exp_avg_sq": [zero] * size}
 
 
-def step(param, grad, state, *, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize, variant="torch"):
+def step(param, grad, state, *, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize, variant="torch",
+         store=None):
     beta1, beta2 = betas
     state["step"] += 1
     t = state["step"]
@@ -60,6 +61,8 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, decoupled_weight_d
         g = -grad[i] if flip_grad else grad[i]
         if weight_decay and decoupled:
             param[i] = param[i] * (1 - lr_sign * lr * weight_decay)
+            if store:  # a low-precision run keeps the decayed parameter (trajectory.run)
+                param[i] = store(param[i])
         elif weight_decay:
             g = g + weight_decay * param[i]
         m[i] = beta1 * m[i] + (1 - beta1) * g

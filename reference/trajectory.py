@@ -77,7 +77,7 @@ def scheduled_hyperparameters(schedule, hp, groups, steps):
 
 
 def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, start=None, after_step=None,
-        groups=None, schedule=None, events=None):
+        groups=None, schedule=None, events=None, store=None, store_params=True):
     """Returns (params per step, grads per step, {state name: values per step}).
 
     Params has steps + 1 rows (the start first); the others have one row per step,
@@ -87,6 +87,10 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     ``schedule`` ({"scheduler": name, "hp": {...}}) sets lr (and momentum) each step.
     ``events`` (reference.contracts, their JSON form) say what happens around each step: the
     gradient rows stay the problem's, whatever the events make of them.
+    ``store(x) -> x`` rounds each number a tensor keeps after its step (its elementwise state,
+    and its parameters where ``store_params``: True, or a store of their own) as a storage
+    format does (reference.storage): a low-precision run. A module that stores its decayed parameters before the update
+    (capabilities.stores_decayed_params) rounds them there too.
     """
     caps = capabilities.of(optimizer)
     events = Events.of(events)
@@ -126,7 +130,12 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
             if not started[k]:  # Rprop's step_size and ASGD's eta start at the lr of this step
                 st = states[k] = initial_state(optimizer, len(p), shape, {**tensor_hp[k], **now}, num(0))
                 started[k] = True
+            param_store = (store if store_params is True else store_params) if store else None
+            if param_store and caps.stores_decayed_params:
+                extra["store"] = param_store
             optimizer.step(p, gp, st, variant=variant, **extra, **{**h, **convert(now, num)})
+            if store:
+                _store(p, st, store, param_store)
         if after_step:
             after_step(t, tensors)
         param_rows.append([x for p in tensors for x in p])
@@ -136,6 +145,17 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
                                                     for x in state_values(st[name], len(p), num(0))])
     assert len(param_rows[0]) == size(problem.shapes)
     return param_rows, grad_rows, state_rows
+
+
+def _store(param, state, store, param_store):
+    """Rounds a tensor's elementwise state, and its parameters with ``param_store`` (if any), in
+    place; scalar state (a step count, NAdam's mu_product) is kept in the default dtype, not the
+    parameter's, and is left alone."""
+    if param_store:
+        param[:] = [param_store(x) for x in param]
+    for value in state.values():
+        if isinstance(value, list) and value and not isinstance(value[0], int):
+            value[:] = [store(x) for x in value]
 
 
 def _run_closure(optimizer, problem, hp, steps, num, variant, start, after_step=None):

@@ -26,6 +26,9 @@ class Options:
     """How a check runs; every kind reads the fields it needs."""
     dtype: str = "float64"
     master_weights: str = None  # "float32": low-precision params kept as float32 master weights, with float32 state
+    rounding: str = "nearest"  # how low-precision params take their update: nearest, stochastic, kahan (optgold.storage_drift)
+    compensation: str = "kahan_comp"  # with rounding "kahan": the state buffer holding the compensation
+    inner_precision: str = None  # "bfloat16": IMPL computes its reference's inner step so (Muon's Newton-Schulz)
     device: str = "cpu"
     impl_args: dict = field(default_factory=dict)  # fixed extra keywords of every construction
     timeout: float = None  # seconds per case (per step where the kind says so); None: the kind's TIMEOUT
@@ -317,7 +320,9 @@ def settings(impl, ref_name, kind, options):
 
     timeout, budget = limits_of(options, kind)
     return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype,
-            "master_weights": options.master_weights, "device": options.device,
+            "master_weights": options.master_weights, "rounding": options.rounding,
+            "compensation": options.compensation if options.rounding == "kahan" else None,
+            "inner_precision": options.inner_precision, "device": options.device,
             "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
             "adapter": options.adapter, "contracts": _contracts_setting(kind, options),
             "timeout": timeout, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
@@ -337,6 +342,14 @@ def validate(options, kind):
         raise UsageError(f"master_weights {options.master_weights!r}: the one kind of master weights is float32")
     if options.master_weights and options.dtype not in ("bfloat16", "float16"):
         raise UsageError(f"master weights are kept for bfloat16 or float16 parameters, not {options.dtype}")
+    if options.rounding not in ("nearest", "stochastic", "kahan"):
+        raise UsageError(f"rounding {options.rounding!r} is not one of nearest, stochastic, kahan")
+    if options.rounding != "nearest" and options.dtype not in ("bfloat16", "float16"):
+        raise UsageError(f"rounding {options.rounding} is how bfloat16 or float16 parameters take their update, "
+                         f"not {options.dtype} ones")
+    if options.rounding != "nearest" and options.master_weights:
+        raise UsageError(f"rounding {options.rounding} and master weights exclude each other: with float32 master "
+                         "weights the parameters are rounded copies")
     if options.dtype not in getattr(kind, "DTYPES", ("float64", "float32")):
         raise UsageError(f"dtype {options.dtype}: the {kind.NAME} kind checks "
                          f"{', '.join(getattr(kind, 'DTYPES', ('float64', 'float32')))}")

@@ -20,6 +20,15 @@ class Divergence:
                 f"expected {self.expected:.17g}, tolerance {self.tolerance:.3g}")
 
 
+@dataclass(frozen=True)
+class Finding(Divergence):
+    """A divergence that one value does not tell (a biased rounding, a missing buffer): its own sentence."""
+    text: str = ""
+
+    def describe(self):
+        return self.text
+
+
 def locate(flat_index, shapes, width=None):
     """(tensor number, index within it) of a flat element index.
 

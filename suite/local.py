@@ -21,13 +21,14 @@ the case. Measured over every forloop, foreach and fused torch 2.13 path in bflo
 """
 import numpy as np
 
-from optgold import compare, reference
+from optgold import compare, contracts, inner_precision, quantized, reference, stochastic
 from optgold.golden.dtypes import C
 from optgold.reference import capabilities, trajectory
 from optgold.reference.contracts import Events
 
-UNIT = {"bfloat16": 2.0 ** -8, "float16": 2.0 ** -11}
-FLOOR = {"bfloat16": 2.0 ** -133, "float16": 2.0 ** -24}  # the spacing of subnormals: float16's are coarse
+UNIT = {"bfloat16": 2.0 ** -8, "float16": 2.0 ** -11, "float32": 2.0 ** -24, "float64": 2.0 ** -53}
+# the spacing of subnormals: float16's are coarse (float32 and float64: quantized state, optgold.quantized)
+FLOOR = {"bfloat16": 2.0 ** -133, "float16": 2.0 ** -24, "float32": 2.0 ** -149, "float64": 2.0 ** -1074}
 LARGEST = {"bfloat16": 3.38e38, "float16": 65504.0}
 
 
@@ -44,8 +45,9 @@ def supported(module):
 class LocalJudge:
     """One case's steps, each walked by the reference from what the implementation held before it."""
 
-    def __init__(self, case, dtype):
-        self.case, self.unit = case, UNIT[dtype]
+    def __init__(self, case, dtype, inner=None):
+        # mixed tensor dtypes: each step judged at the coarsest
+        self.case, self.unit = case, max(UNIT[d] for d in contracts.option(case, "tensor_dtypes", dtype, None) or [dtype])
         self.module = reference.get(case.reference)
         self.caps = capabilities.of(self.module)
         self.tensor_hp = case.tensor_hyperparameters()
@@ -53,7 +55,19 @@ class LocalJudge:
         self.group_of = trajectory.group_index(groups, len(case.shapes))
         self.scheduled = trajectory.scheduled_hyperparameters(case.schedule, case.hp, groups, case.steps) \
             if case.schedule else None
-        self.rows = Events.of(case.events).schedule_rows(case.steps)
+        self.events = Events.of(case.events)
+        self.rows = self.events.schedule_rows(case.steps)
+        # tensor: the state this judge walked it to, for entries the implementation hides or a restart permutes
+        self.carried, self.permuted = {}, None
+        # a coarser inner precision (Muon's bfloat16 Newton-Schulz): walked as torch rounds it, and each
+        # update given the slack that precision measures on the step's own input (optgold.inner_precision)
+        declared, inner = inner, self.caps.inner_precision if inner else None  # inner: the check's --inner-precision
+        if inner and inner[0] != declared:
+            raise ValueError(f"{case.reference} declares its inner precision {inner[0]}, not {declared}")
+        self.variant = {"variant": inner[1]} if inner else {}
+        self.inner_unit = UNIT[inner[0]] if inner else None
+        self.rng = np.random.default_rng(inner_precision.SEED)
+        self.slack = 0.0  # the last step's, added to the params' floor (optgold.local.judge)
 
     def step(self, t, k, before, grad, state, count):
         """(params, {state name: values}) the reference computes at step t for tensor k, from its
@@ -65,29 +79,47 @@ class LocalJudge:
         if self.scheduled:
             hp.update(self.scheduled[self.rows[t - 1]][self.group_of[k]])
         walked = trajectory.initial_state(self.module, size, shape, hp)
+        order = self.events.positions_after(t)
+        if order is not None and self.permuted != t:  # a restart gave tensor order[i] the state of tensor i
+            self.carried, self.permuted = {order[i]: held for i, held in self.carried.items()}, t
+        if order is not None:  # what was read back is of before the restart: this judge's walk of what it got
+            state = {}
         for name, value in walked.items():
             if name == "step":
                 walked[name] = int(count or 0)
             elif name in state and state[name] is not None:
                 held = [float(v) for v in state[name]]
                 walked[name] = held if isinstance(value, list) or value is None else held[0]
+            elif name in self.carried.get(k, {}):  # not exposed: where this judge's own walk left it
+                walked[name] = self.carried[k][name]
         x = [float(v) for v in before]
+        self.slack = 0.0
+        if not self.events.stepped(k, t):  # no gradient, an overflow skip, or not in the optimizer yet
+            return x, walked
         extra = {"shape": shape} if self.caps.uses_shape else {}
-        self.module.step(x, [float(g) for g in grad], walked, **extra, **trajectory.convert(hp, float))
+        hp = trajectory.convert(hp, float)
+        grad = [float(g) for g in grad]
+        if self.inner_unit:
+            self.slack = inner_precision.muon_update_slack(self.module, hp, shape, grad, walked["momentum_buffer"],
+                                                           self.inner_unit, self.rng)
+        self.module.step(x, grad, walked, **extra, **hp, **self.variant)
+        self.carried[k] = {name: list(v) if isinstance(v, list) else v for name, v in walked.items()}
         return x, walked
 
 
 def judge(run):
     """The first divergence of a low-precision run (an OptimizerRun), judged step by step; and the worst
     |error| / bound and |error| over what was judged."""
-    case = run.case
-    local = LocalJudge(case, run.options.dtype)
-    floor = FLOOR[run.options.dtype]
+    case, dtype, rounding = run.case, run.options.dtype, run.options.rounding
+    local = LocalJudge(case, dtype, run.options.inner_precision)
+    floor = FLOOR[dtype]
     offsets = np.concatenate([[0], np.cumsum(run.sizes)])
     first, used, worst = None, 0.0, 0.0
     expected_counts = run.events.counts(len(case.shapes), case.steps)
+    params = judged_params(run)
+    tally = stochastic.Tally(dtype)
     for t in range(1, len(run.params)):
-        before, after = run.params[t - 1], run.params[t]
+        before, after = params[t - 1], params[t]
         grad = run.given[t - 1]
         for k in range(len(case.shapes)):
             a, b = offsets[k], offsets[k + 1]
@@ -97,8 +129,12 @@ def judge(run):
             count = (run.counts[t - 2][k] if run.counts[t - 2][k] is not None else expected_counts[t - 2][k]) \
                 if t >= 2 else 0
             expected, walked = local.step(t, k, before[a:b], grad[a:b], state, count)
-            found, u, w = _compare("params", t, k, after[a:b], np.array(expected), before[a:b], local.unit,
-                                   floor, case.shapes)
+            if rounding == "stochastic":
+                found, u, w = stochastic.compare_step(t, k, a, after[a:b], expected, before[a:b], dtype, local.unit,
+                                                      floor, case.shapes, tally)
+            else:
+                found, u, w = _compare("params", t, k, after[a:b], np.array(expected), before[a:b], local.unit,
+                                       floor + local.slack, case.shapes, _compensations(run, t, k) if rounding == "kahan" else None)
             used, worst = max(used, u), max(worst, w)
             first = first or found
             for name, values in _tensor_state(run, t, k).items():
@@ -109,20 +145,61 @@ def judge(run):
                     continue
                 held = state.get(name)
                 previous = np.abs(held) if held is not None and np.shape(held) == exp.shape else np.zeros_like(exp)
-                found, u, _ = _compare(name, t, k, np.asarray(values), exp, previous, local.unit, floor, case.shapes)
+                buffer = quantized.recorded(run, t, name, k)
+                if buffer is not None:  # its codes, absmax and block size, not its dequantized values
+                    found, u = quantized.judge(name, t, k, buffer, exp, previous, local.unit, floor)
+                else:
+                    found, u, _ = _compare(name, t, k, np.asarray(values), exp, previous, local.unit, floor,
+                                           case.shapes)
                 used = max(used, u)
                 first = first or found
         if first is not None:
             break
+    if first is None and rounding == "stochastic":
+        first = tally.divergence(case.shapes)
+        used = max(used, 1.0) if first is not None else used
     return first, worst, used
 
 
-def _compare(name, t, k, observed, expected, before, unit, floor, shapes):
-    """Params: ``before`` is where they were, and the update's size enters the bound. State:
+def judged_params(run):
+    """The parameter rows judged: as read back, or with Kahan summation their compensated values
+    (param + compensation, which carries what the rounded parameter lost)."""
+    if run.options.rounding != "kahan":
+        return run.params
+    rows = [np.asarray(run.params[0], dtype=np.float64)]
+    for t in range(1, len(run.params)):
+        held = run.local_state[t - 1].get(run.options.compensation)
+        if held is None or any(v is None for v in held):
+            raise CompensationMissing(run.options.compensation)
+        rows.append(np.asarray(run.params[t], dtype=np.float64) + np.concatenate(held))
+    return rows
+
+
+class CompensationMissing(AssertionError):
+    """Kahan summation was declared, and the implementation keeps no compensation under that name."""
+
+    def __str__(self):
+        return (f"Kahan summation was declared, and the implementation exposes no compensation state "
+                f"{self.args[0]!r} for every parameter (--compensation names it)")
+
+
+def _compensations(run, t, k):
+    """|compensation| of tensor k before and after step t: the Kahan sum rounds at their size."""
+    def held(step):
+        if step == 0:
+            return 0.0
+        return np.abs(run.local_state[step - 1][run.options.compensation][k])
+    return held(t - 1) + held(t)
+
+
+def _compare(name, t, k, observed, expected, before, unit, floor, shapes, compensation=None):
+    """Params: ``before`` is where they were, and the update's size enters the bound (and with Kahan
+    summation the compensation's, in place of the parameter's: its rounding is carried). State:
     ``before`` is |the state it came from|, whose terms (momentum * buf) enter it too."""
     if name == "params":
         moved = np.abs(expected - np.asarray(before))
-        bound = C * (unit * (np.abs(expected) + moved + moved.mean()) + floor)
+        size = np.abs(expected) if compensation is None else compensation
+        bound = C * (unit * (size + moved + moved.mean()) + floor)
     else:
         terms = np.abs(expected) + before
         bound = C * (unit * (terms + terms.mean()) + floor)
@@ -169,10 +246,11 @@ def out_of_range(case, dtype):
     return None
 
 
-def emulated(case, dtype):
+def emulated(case, dtype, store=None, store_params=True):
     """The golden case walked again by its reference from its start and on its gradients rounded to
     ``dtype``, as an implementation of that dtype is given them (replay): the golden of a float32 run
-    with master weights."""
+    with master weights. ``store`` (reference.storage.rounder) rounds what each step keeps, the
+    parameters too where ``store_params`` (reference.trajectory.run)."""
     from dataclasses import replace
 
     import torch
@@ -183,6 +261,7 @@ def emulated(case, dtype):
     rounded = torch.tensor(case.grads).to(DTYPES[dtype]).double().numpy()
     start = torch.tensor(case.params[0]).to(DTYPES[dtype]).double().numpy()  # the parameters it starts from
     params, _, states = trajectory.run(reference.get(case.reference), problems.get(case.problem, case.negate), case.hp,
-                                       case.steps, grads=rounded.tolist(), start=start.tolist(), **case.run_args())
+                                       case.steps, grads=rounded.tolist(), start=start.tolist(), store=store,
+                                       store_params=store_params, **case.run_args())
     return replace(case, params=np.array(params), grads=rounded,
                    state={name: np.array(states[name]) for name in case.state})

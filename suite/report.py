@@ -73,6 +73,12 @@ def command_groups(report):
             groups.append([flag, str(s[key])])
     if s.get("master_weights"):
         groups.append(["--master-weights", str(s["master_weights"])])
+    if s.get("inner_precision"):
+        groups.append(["--inner-precision", str(s["inner_precision"])])
+    if s.get("rounding") not in (None, "nearest"):
+        groups.append(["--rounding", str(s["rounding"])])
+        if s["rounding"] == "kahan" and s.get("compensation") not in (None, "kahan_comp"):
+            groups.append(["--compensation", str(s["compensation"])])
     modes = s.get("modes") or ()
     if len(modes) == 1 and modes[0] in ("free", "replay"):
         groups.append(["--mode", modes[0]])

@@ -2,6 +2,7 @@
 import numpy as np
 import torch
 
+from optgold import quantized
 from optgold.reference.errors import UsageError
 from optgold.runner import DTYPES
 
@@ -205,17 +206,34 @@ class TorchOptimizerAdapter:
     def flat_state(self, names):
         """{name: [flat float64 values, or None where that parameter does not expose it]} for each
         state name some parameter exposes as a number or tensor (any shape: Adafactor's row and
-        column variances are smaller than the parameter; a complex buffer reads as its view_as_real)."""
-        state = getattr(self.optimizer, "state", {})
-        owners = self.params[:1] if self.state_on_first else self.params
+        column variances are smaller than the parameter; a complex buffer reads as its view_as_real).
+        Quantized state (bitsandbytes, torchao: optgold.quantized) reads dequantized, under torch's names."""
         found = {}
         for name in names:
-            values = [state.get(p, {}).get(name) if hasattr(state, "get") else None for p in owners]
-            values = [_flat_value(v) if isinstance(v, (torch.Tensor, int, float)) and not isinstance(v, bool) else None
-                      for v in values]
+            values = [_flat_value(v) if isinstance(v, (torch.Tensor, int, float)) and not isinstance(v, bool) else
+                      v.dequantized() if isinstance(v, quantized.Quantized) else None
+                      for v in (entries.get(name) for entries in self._readable_state())]
             if any(v is not None for v in values):
                 found[name] = values
         return found
+
+    def quantized_state(self, names):
+        """{name: [optgold.quantized.Quantized (codes, qmap, absmax, block size), or None where that
+        parameter's state is not quantized]} for each name some parameter keeps quantized; {} if none."""
+        found = {}
+        for name in names:
+            values = [v if isinstance(v, quantized.Quantized) else None
+                      for v in (entries.get(name) for entries in self._readable_state())]
+            if any(v is not None for v in values):
+                found[name] = values
+        return found
+
+    def _readable_state(self):
+        """Per parameter, its state with quantized buffers read under torch's names."""
+        state = getattr(self.optimizer, "state", {})
+        owners = self.params[:1] if self.state_on_first else self.params
+        entries = [state.get(p, {}) if hasattr(state, "get") else {} for p in owners]
+        return [{**held, **quantized.read(self.optimizer, held)} for held in entries]
 
     def step_counts(self):
         """Each parameter's ``step`` state as a number, or None where it is not exposed."""
@@ -243,7 +261,8 @@ def _real(tensor):
 def _flat_value(value):
     if not isinstance(value, torch.Tensor):
         return np.array([float(value)])
-    return _real(value.detach()).to("cpu", torch.float64).reshape(-1).numpy()
+    # a copy: a float64 tensor's numpy() would share the buffer torch keeps updating in place
+    return _real(value.detach()).to("cpu", torch.float64).reshape(-1).numpy().copy()
 
 
 def _tensors(hp, names):

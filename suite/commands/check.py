@@ -18,6 +18,15 @@ def add_parser(subparsers):
     p.add_argument("--master-weights", choices=("float32",), help="with --dtype bfloat16 or float16: IMPL keeps "
                    "float32 master weights and float32 state; the parameters it exposes are judged against the "
                    "golden within a float32 run's tolerance plus one rounding to the dtype (replay)")
+    p.add_argument("--rounding", choices=("nearest", "stochastic", "kahan"), default="nearest",
+                   help="with --dtype bfloat16 or float16: how IMPL's parameters take their update: rounded to "
+                   "nearest (torch), stochastically rounded (each value one of its two neighbours, upward roundings "
+                   "tested for bias), or Kahan-compensated (parameter + --compensation judged)")
+    p.add_argument("--compensation", default="kahan_comp", metavar="NAME",
+                   help="with --rounding kahan: the state buffer holding the compensation (default kahan_comp)")
+    p.add_argument("--inner-precision", choices=("bfloat16",), help="IMPL computes the step's inner iteration in "
+                   "bfloat16 whatever the params' dtype, as torch.optim.Muon does its Newton-Schulz: each step is "
+                   "judged from its own state within that rounding's measured spread")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
     p.add_argument("--adapter", choices=sorted(ADAPTERS), default="torch",
@@ -89,7 +98,8 @@ def run(args, console):
     args.reference = external.resolve(args.reference, args.golden_dir)
     kind = _kind(args)
     _validate(args, kind)
-    options = Options(dtype=args.dtype, master_weights=args.master_weights, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
+    options = Options(dtype=args.dtype, master_weights=args.master_weights, rounding=args.rounding,
+                      compensation=args.compensation, inner_precision=args.inner_precision, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
                       timeout=args.timeout, budget=args.budget, threads=args.threads, golden_dir=args.golden_dir,
                       adapter=args.adapter, contracts=args.contracts, modes=_modes(args, kind),
                       cifar_dir=args.cifar_dir, free_run=bool(args.loss_curve))

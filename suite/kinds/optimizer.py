@@ -11,8 +11,10 @@ per case.
 import numpy as np
 import torch
 
-from optgold import adapters, compare, contracts, diagnose, hyperparameters, local, reference, tolerance
+from optgold import (adapters, compare, contracts, diagnose, hyperparameters, local, quantized, reference,
+                     storage_drift, tolerance)
 from optgold.check import ConfigMismatch, Judgement
+from optgold.reference.errors import UsageError
 from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.load import load_cases, load_contract_goldens
 from optgold.kinds.base import Run
@@ -38,6 +40,10 @@ def references():
 
 def cases(ref_name, options):
     """The formula grid's cases, then the contract cases the options select."""
+    declared = capabilities.of(reference.get(ref_name)).inner_precision
+    if options.inner_precision and (declared is None or declared[0] != options.inner_precision):
+        raise UsageError(f"--inner-precision {options.inner_precision}: {ref_name} declares "
+                         + (f"{declared[0]}" if declared else "no inner precision") + " (optgold list)")
     formula = load_cases(ref_name, options.golden_dir)
     if not contracts.selected(options.contracts) or options.dtype not in CONTRACTS:
         return formula
@@ -112,7 +118,7 @@ def check_configuration(adapter, case, held_back=()):
 
 
 class OptimizerRun(Run):
-    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state")
+    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state", "quantized")
 
     def __init__(self, factory, case, mode, options, replay):
         self.factory, self.case, self.mode, self.options, self.replay = factory, case, mode, options, replay
@@ -127,7 +133,8 @@ class OptimizerRun(Run):
         self.default_dtype = contracts.option(case, "default_dtype", options.dtype,
                                               "float32" if options.dtype in LOW else options.dtype)
         self.low = options.dtype in LOW
-        self.given, self.local_state = [], []  # low precision: each step's gradient as given, and every state
+        # low precision and quantized state: each step's gradient as given, every state, the quantized buffers
+        self.given, self.local_state, self.quantized = [], [], []
         # params: one flat row per step; state: {name: per step (row, hidden elements or None), or None
         # where no parameter exposes it}; counts: per step, each parameter's step count or None
         self.params, self.state, self.counts = [], {}, []
@@ -144,6 +151,8 @@ class OptimizerRun(Run):
         check_configuration(self.adapter, self.case, tuple(self.events.joins))
         self.params.append(self.adapter.flat_params())
         self.local_names = local.state_names(reference.get(self.case.reference), self.case) if self.low else ()
+        if self.low and self.options.rounding == "kahan":
+            self.local_names += (self.options.compensation,)
 
     def steps(self):
         case, adapter, events = self.case, self.adapter, self.events
@@ -166,13 +175,13 @@ class OptimizerRun(Run):
                 if t in overflows:
                     around["overflow"] = overflows[t]
                 grad = self._zeroed(grad, events.zeroed.get(t, ()))
-                if self.low:  # what the parameter's dtype makes of it, as the implementation is given it
-                    self.given.append(torch.tensor(grad).to(TORCH_DTYPES[self.options.dtype]).double().numpy())
+                # what the parameter's dtype makes of it, as the implementation is given it
+                self.given.append(torch.tensor(grad).to(TORCH_DTYPES[self.options.dtype]).double().numpy())
                 adapter.step(grad, **around)
             self.params.append(adapter.flat_params())
             found = adapter.flat_state(self.local_names or case.state)  # local_names holds case.state's
-            if self.low:
-                self.local_state.append(found)
+            self.quantized.append(adapter.quantized_state(self.local_names or case.state))
+            self.local_state.append(found)  # a step judged on its own starts from it (optgold.local, .quantized)
             self._record_state(t, found)
             self.counts.append(adapter.step_counts())
             yield self.params[-1]
@@ -209,6 +218,10 @@ class OptimizerRun(Run):
             return self._judge_master_weights()
         if self.low:
             return self._judge_locally()
+        if self.options.inner_precision:  # Muon: Newton-Schulz in bfloat16 (optgold.inner_precision)
+            return self._judge_inner_precision()
+        if quantized.any_recorded(self.quantized):  # coarse whatever the dtype: a step at a time, code by code
+            return quantized.judgement(self)
         case, dtype = self.case, self.options.dtype
         observed = np.array(self.params)
         coarse = self._coarsest()
@@ -256,12 +269,36 @@ class OptimizerRun(Run):
                              [f"float32 master weights and state: judged as a float32 run, params through one {low} "
                               "rounding"])
 
-    def _judge_locally(self):
+    def _judge_inner_precision(self):
+        """Each step on its own, from the implementation's own params and state: the coarse inner rounding
+        of one step is not carried into the next (optgold.local, optgold.inner_precision)."""
         first, worst, used = local.judge(self)
         found = [d for d in (first, self._step_count_divergence()) if d is not None]
+        inner = capabilities.of(reference.get(self.case.reference)).inner_precision
         return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, self.case.steps,
                          [f"judged one step at a time, from the implementation's own params and state "
-                          f"({self.options.dtype} rounding)"])
+                          f"({self.options.dtype} rounding, the update's {inner[1]} within its measured spread)"])
+
+    def _judge_locally(self):
+        try:
+            params = local.judged_params(self)
+        except local.CompensationMissing as missing:
+            return Judgement(compare.Finding("params", 1, -1, (), np.nan, np.nan, 0.0, str(missing)), 0.0,
+                             float("inf"), self.case.steps, [])
+        first, worst, used = local.judge(self)
+        found = [d for d in (first, self._step_count_divergence()) if d is not None]
+        rounding = {"nearest": "", "stochastic": ", rounded stochastically",
+                    "kahan": ", with Kahan-compensated parameters"}[self.options.rounding]
+        notes = [f"judged one step at a time, from the implementation's own params and state "
+                 f"({self.options.dtype} rounding{rounding})"]
+        if self.mode == "replay":
+            dtype = self.options.dtype
+            whole, whole_used = storage_drift.judge(params, self.case, dtype, self.options.rounding,
+                                                    local.UNIT[dtype], local.FLOOR[dtype])
+            found += [whole] if whole is not None else []
+            used = max(used, whole_used) if whole is None else max(used, 1.0)
+            notes.append("and as a whole trajectory, within the drift storage rounding causes")
+        return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, self.case.steps, notes)
 
     def _coarsest(self):
         """The dtype the run as a whole is judged at: the check's, or the coarsest of mixed tensors."""
@@ -292,8 +329,8 @@ class OptimizerRun(Run):
     def diagnose(self, judgement):
         if self.case.contract:  # the variants are the formula's; a contract case's divergence is the contract's
             return None
-        if self.low:  # variants are told apart by whole trajectories, which coarse rounding carries anywhere
-            return None
+        if self.low or quantized.any_recorded(self.quantized):  # variants are told apart by whole trajectories,
+            return None  # which coarse rounding (or a quantized state) carries anywhere
         run = self.replay if self.replay is not None else self
         if len(run.params) < 2:
             return None

@@ -103,6 +103,24 @@ class MuonAdjustRatioInverted(Muon):
         return lr * math.sqrt(max(1, cols / rows))  # BUG: rows / cols
 
 
+class MuonBfloat16NewtonSchulz(Muon):
+    """Not a mutant: the base of the low-precision ones, Newton-Schulz in bfloat16 as torch runs it."""
+
+    def orthogonalize(self, m, group):
+        return super().orthogonalize(m.bfloat16(), group)
+
+
+class MuonUpdateAppliedInBfloat16(MuonBfloat16NewtonSchulz):
+    """The parameter taken to the update's dtype (bfloat16) to add the update, and stored back, so every
+    step rounds the parameter to 8 bits; torch adds the bfloat16 update in the parameter's dtype."""
+
+    def update(self, p, grad, state, group):
+        lr, wd = group["lr"], group["weight_decay"]
+        o = self.orthogonalize(self.momentum(grad, state["momentum_buffer"], group), group)
+        p.mul_(1 - lr * wd)
+        p.copy_(p.to(o.dtype).add_(o, alpha=-self.adjusted_lr(lr, group["adjust_lr_fn"], p.shape)))  # BUG: p.add_(o)
+
+
 REFERENCE = "muon"
 CORRECT = Muon
 MUTANTS = [
@@ -110,4 +128,5 @@ MUTANTS = [
     MuonDocumentedBuffer,
     MuonDecayWithAdjustedLr,
     MuonAdjustRatioInverted,
+    MuonUpdateAppliedInBfloat16,
 ]
