@@ -166,12 +166,6 @@ class Torchao:
                 "unsigned 4-bit linear": np.array(subclass_4bit.get_qmap_unsigned(), dtype=np.float32)}
 
 
-def read(optimizer, state):
-    """{torch name: Quantized or tensor} of one parameter's ``state``, or {} if no reader owns it."""
-    reader = reader_for(optimizer)
-    return reader.buffers(optimizer, state) if reader is not None and state else {}
-
-
 # --- judging ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

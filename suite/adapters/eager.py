@@ -208,11 +208,11 @@ class TorchOptimizerAdapter:
         state name some parameter exposes as a number or tensor (any shape: Adafactor's row and
         column variances are smaller than the parameter; a complex buffer reads as its view_as_real).
         Quantized state (bitsandbytes, torchao: optgold.quantized) reads dequantized, under torch's names."""
-        found = {}
+        found, readable = {}, self._readable_state()
         for name in names:
             values = [_flat_value(v) if isinstance(v, (torch.Tensor, int, float)) and not isinstance(v, bool) else
                       v.dequantized() if isinstance(v, quantized.Quantized) else None
-                      for v in (entries.get(name) for entries in self._readable_state())]
+                      for v in (entries.get(name) for entries in readable)]
             if any(v is not None for v in values):
                 found[name] = values
         return found
@@ -220,10 +220,12 @@ class TorchOptimizerAdapter:
     def quantized_state(self, names):
         """{name: [optgold.quantized.Quantized (codes, qmap, absmax, block size), or None where that
         parameter's state is not quantized]} for each name some parameter keeps quantized; {} if none."""
-        found = {}
+        if self._reader() is None:
+            return {}
+        found, readable = {}, self._readable_state()
         for name in names:
             values = [v if isinstance(v, quantized.Quantized) else None
-                      for v in (entries.get(name) for entries in self._readable_state())]
+                      for v in (entries.get(name) for entries in readable)]
             if any(v is not None for v in values):
                 found[name] = values
         return found
@@ -233,7 +235,17 @@ class TorchOptimizerAdapter:
         state = getattr(self.optimizer, "state", {})
         owners = self.params[:1] if self.state_on_first else self.params
         entries = [state.get(p, {}) if hasattr(state, "get") else {} for p in owners]
-        return [{**held, **quantized.read(self.optimizer, held)} for held in entries]
+        reader = self._reader()
+        if reader is None:
+            return entries
+        return [{**held, **reader.buffers(self.optimizer, held)} if held else held for held in entries]
+
+    def _reader(self):
+        """The quantized-state reader of the optimizer's library (optgold.quantized), or None; its class
+        does not change, so it is looked up once."""
+        if getattr(self, "_reader_of", (None,))[0] is not type(self.optimizer):
+            self._reader_of = (type(self.optimizer), quantized.reader_for(self.optimizer))
+        return self._reader_of[1]
 
     def step_counts(self):
         """Each parameter's ``step`` state as a number, or None where it is not exposed."""
