@@ -34,8 +34,8 @@ Each deviation from it is a named variant:
 
 Transposing a tall matrix changes only the cost: X p(X^T X) = p(X X^T) X.
 """
-import struct
 
+from . import storage
 from .arith import sqrt
 from .capabilities import Capabilities
 
@@ -74,17 +74,10 @@ def _transpose(x):
     return [list(row) for row in zip(*x)]
 
 
-def _bfloat16(x):
-    """x rounded to bfloat16 as torch rounds it: to float32, then to 8 significant bits, nearest even."""
-    bits = struct.unpack(">I", struct.pack(">f", float(x)))[0]
-    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
-    return struct.unpack(">f", struct.pack(">I", bits))[0]
-
-
 def newton_schulz(m, ns_coefficients, ns_steps, eps, variant="torch"):
     """The orthogonalization of matrix m (a list of rows), in torch's order of operations."""
     a, b, c = ns_coefficients
-    rnd = _bfloat16 if variant == "bfloat16_newton_schulz" else (lambda v: v)
+    rnd = storage.rounder("bfloat16") if variant == "bfloat16_newton_schulz" else (lambda v: v)
     x = [[rnd(v) for v in row] for row in m]
     tall = len(x) > len(x[0])
     if tall:
