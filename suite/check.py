@@ -35,7 +35,7 @@ class Options:
     budget: float = None  # seconds for the whole check; None: the kind's BUDGET
     threads: int = None  # torch threads of the implementation's process; None: THREADS
     golden_dir: str = None
-    adapter: str = "torch"  # optgold.adapters.ADAPTERS
+    adapter: str = None  # optgold.adapters.ADAPTERS; None: the one that claims the implementation, else torch
     contracts: object = "all"  # optgold.contracts: "all", "none", or names (a list or "resume,amp")
     modes: tuple = None  # None: every mode of the kind
     cifar_dir: str = None  # network kind: the data
@@ -288,7 +288,10 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     case and mode; ``progress.start(total)`` first, where it has one (optgold.progress)."""
     from optgold import isolation, kinds
 
+    from optgold import adapters
+
     options = options or Options(**fields)
+    options = replace(options, adapter=adapters.select(factory, options.adapter))
     kind = kinds.kind_of(ref_name, problem)
     validate(options, kind)
     deadline = time.monotonic() + limits_of(options, kind)[1]
@@ -367,7 +370,7 @@ def validate(options, kind):
         if unknown or not options.modes:
             raise UsageError(f"mode {', '.join(map(repr, unknown)) or '(none)'}: the {kind.NAME} kind's modes are "
                              f"{', '.join(kind.MODES)}")
-    if options.adapter not in adapters.ADAPTERS:
+    if options.adapter is not None and options.adapter not in adapters.ADAPTERS:
         raise UsageError(f"adapter {options.adapter!r} is not one of {', '.join(sorted(adapters.ADAPTERS))}")
     _contracts(kind, options)  # an unknown contract is a UsageError
     if not isinstance(options.impl_args, dict) or not all(isinstance(k, str) and k.isidentifier()

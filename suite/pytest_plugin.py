@@ -50,7 +50,7 @@ PROBLEMS = ("quadratics", "cifar")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=None, impl_args=None, "
-                            "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter='torch', "
+                            "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter=None, "
                             "contracts='all', problem='quadratics', cifar_dir=None): run the test once per golden "
                             f"case of the reference; the test takes the `{FIXTURE}` argument")
 

@@ -301,8 +301,8 @@ def test_the_title_is_a_command_line_that_reruns_the_check():
     args = build_parser().parse_args(words[1:])
     assert (args.impl, args.reference, args.dtype, args.device, args.mode, args.adapter, args.contracts,
             args.timeout, args.budget, args.threads, args.golden_dir) == (
-        "path/to/my adam.py:Adam", "adam", "float32", "cpu", "replay", "torch", "resume,amp", 60.0, 120.0, 2,
-        "/tmp/goldens")
+        "path/to/my adam.py:Adam", "adam", "float32", "cpu", "replay", None, "resume,amp", 60.0, 120.0, 2,
+        "/tmp/goldens")  # adapter torch is what a torch implementation is driven by when none is given
     assert dict(parse_impl_arg(a) for a in args.impl_arg) == SETTINGS["impl_args"]
 
 

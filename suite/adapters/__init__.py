@@ -27,7 +27,9 @@ and, for the contracts, the constructor keywords ``held_back``, ``tensor_dtypes`
 ``complex_view``, ``tensor_hyperparameters`` and ``amp`` (TorchOptimizerAdapter documents them).
 
 ADAPTERS is the registry: a compiled step, an optax transformation, a Keras optimizer or
-a sharded optimizer plugs in as one module and one line here.
+a sharded optimizer plugs in as one module and one line here. An adapter class may also
+have ``claims(factory) -> bool``: with no --adapter given, the first adapter that claims
+the implementation drives it (``select``), and torch's drives the rest.
 """
 from optgold.adapters.eager import TorchOptimizerAdapter, sparse_with_repeats
 from optgold.reference.errors import UsageError
@@ -51,6 +53,15 @@ def joined(per_parameter):
 class UnknownAdapter(UsageError, KeyError):
     def __str__(self):
         return f"unknown adapter {self.args[0]!r}; known: {', '.join(sorted(ADAPTERS))}"
+
+
+def select(factory, name=None):
+    """The adapter name to drive ``factory`` with: ``name`` where given, else the first adapter that
+    claims it, else torch's."""
+    if name is not None:
+        return name
+    return next((n for n, adapter in ADAPTERS.items() if getattr(adapter, "claims", None) and adapter.claims(factory)),
+                "torch")
 
 
 def get(name):

@@ -29,8 +29,9 @@ def add_parser(subparsers):
                    "judged from its own state within that rounding's measured spread")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
-    p.add_argument("--adapter", choices=sorted(ADAPTERS), default="torch",
-                   help="how IMPL is driven (default torch: a torch.optim.Optimizer or a factory returning one)")
+    p.add_argument("--adapter", choices=sorted(ADAPTERS), default=None,
+                   help="how IMPL is driven (default: the adapter that recognises IMPL, else torch: a "
+                   "torch.optim.Optimizer or a factory returning one)")
     p.add_argument("--contracts", default="all", metavar="all|none|NAME,...",
                    help="the contract cases run beside the formula grid (default all; `optgold list` shows which "
                    "apply): " + "; ".join(f"{n}: {c.DESCRIPTION}" for n, c in CONTRACTS.items()))

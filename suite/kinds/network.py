@@ -128,7 +128,7 @@ class NetworkRun(Run):
         self.golden = GoldenWalk(self.case, self.data)
         self.hyperparameters = case_hyperparameters(self.case, self.factory, self.options.impl_args)
         flat_start = np.concatenate([t.reshape(-1) for t in self.golden.start])
-        self.adapter = adapters.get(self.options.adapter)(self.factory, self.hyperparameters, flat_start,
+        self.adapter = adapters.get(adapters.select(self.factory, self.options.adapter))(self.factory, self.hyperparameters, flat_start,
                                                           self.case.shapes, self.options.dtype, self.options.device)
         check_configuration(self.adapter, self.case)
         self.errors = ErrorLanes(self.golden.lanes.optimizer, self.golden.start, self.case.hp, self.options.dtype)

@@ -144,7 +144,7 @@ class OptimizerRun(Run):
         extra = contracts.option(self.case, "adapter_options", self.options.dtype, {})
         if self.events.joins:
             extra["held_back"] = tuple(self.events.joins)
-        self.adapter = adapters.get(self.options.adapter)(
+        self.adapter = adapters.get(adapters.select(self.factory, self.options.adapter))(
             self.factory, self.hyperparameters, self.case.params[0], self.case.shapes, self.options.dtype,
             self.options.device, sparse=self.sparse, state_on_first=self.closure, groups=self.case.groups,
             schedule=self.case.schedule, **extra)
