@@ -10,8 +10,14 @@
 
 Torch puts eps outside the bias-corrected square root, as Algorithm 1 of the paper
 does; the paper's faster form (section 2, "epsilon hat") is the keras_epsilon_hat
-variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does.
+variant. amsgrad keeps the maximum of the uncorrected v_t, as torch does. Eager torch
+reads the step count as a Python number, so the bias corrections are float64; under
+torch.compile it keeps the step a tensor of torch's scalar dtype (float32 unless the
+default dtype is float64), as torchao's optimizers do, and 1 - beta2^t is then a float32
+difference of nearly equal numbers: 1 - float32(0.999) is off by 1.7e-5 relative
+(float32_bias_correction).
 """
+from . import storage
 from .arith import maximum, sqrt
 from .capabilities import Capabilities
 
@@ -27,6 +33,8 @@ VARIANTS = {
     "decay_swapped": "coupled and decoupled weight decay swapped (Adam <-> AdamW)",
     "eps_inside_sqrt": "known bug: sqrt(v_hat + eps) instead of sqrt(v_hat) + eps",
     "maximize_on_lr": "known bug: maximize flips lr instead of the gradient, so weight decay grows p",
+    "float32_bias_correction": "1 - beta^t computed in float32, from a float32 step tensor (torch.compile's "
+    "torch.optim.Adam under a float32 default dtype, torchao)",
 }
 
 
@@ -49,6 +57,10 @@ def step(param, grad, state, *, lr, betas, eps, weight_decay, amsgrad, maximize,
     bias_correction2 = 1 - beta2 ** t
     if variant == "no_bias_correction":
         bias_correction1 = bias_correction2 = 1
+    elif variant == "float32_bias_correction":
+        f32 = storage.rounder("float32")
+        bias_correction1 = f32(1 - f32(f32(beta1) ** t))
+        bias_correction2 = f32(1 - f32(f32(beta2) ** t))
     m, v, v_max = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
     for i in range(len(param)):
         g = -grad[i] if flip_grad else grad[i]

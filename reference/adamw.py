@@ -18,6 +18,7 @@ VARIANTS = {
     "decay_swapped": "coupled L2 decay (Adam with weight_decay) instead of decoupled",
     "eps_inside_sqrt": adam.VARIANTS["eps_inside_sqrt"],
     "maximize_on_lr": adam.VARIANTS["maximize_on_lr"],
+    "float32_bias_correction": adam.VARIANTS["float32_bias_correction"],
 }
 
 init_state = adam.init_state

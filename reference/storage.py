@@ -9,8 +9,8 @@ import struct
 from math import frexp, inf, isfinite, ldexp
 
 FLOAT32_MAX = 3.4028234663852886e38
-
-FORMATS = {"bfloat16": (8, -126, 3.3895313892515355e38), "float16": (11, -14, 65504.0)}  # (bits, min exponent, max)
+# (significant bits, min exponent, largest finite)
+FORMATS = {"bfloat16": (8, -126, 3.3895313892515355e38), "float16": (11, -14, 65504.0), "float32": (24, -126, FLOAT32_MAX)}
 
 
 def rounder(name):

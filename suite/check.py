@@ -29,6 +29,8 @@ class Options:
     rounding: str = "nearest"  # how low-precision params take their update: nearest, stochastic, kahan (optgold.storage_drift)
     compensation: str = "kahan_comp"  # with rounding "kahan": the state buffer holding the compensation
     inner_precision: str = None  # "bfloat16": IMPL computes its reference's inner step so (Muon's Newton-Schulz)
+    compile: bool = False  # the step under torch.compile: the "compiled" adapter (optgold.adapters.compiled)
+    cases: tuple = None  # only the cases with these ids; None: every case
     device: str = "cpu"
     impl_args: dict = field(default_factory=dict)  # fixed extra keywords of every construction
     timeout: float = None  # seconds per case (per step where the kind says so); None: the kind's TIMEOUT
@@ -291,11 +293,11 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     from optgold import adapters
 
     options = options or Options(**fields)
-    options = replace(options, adapter=adapters.select(factory, options.adapter))
+    options = replace(options, adapter=adapters.select(factory, "compiled" if options.compile else options.adapter))
     kind = kinds.kind_of(ref_name, problem)
     validate(options, kind)
     deadline = time.monotonic() + limits_of(options, kind)[1]
-    results, cases = [], list(kind.cases(ref_name, options))
+    results, cases = [], selected_cases(kind.cases(ref_name, options), options.cases)
     if hasattr(progress, "start"):
         progress.start(sum(len(kind.modes(case, options)) for case in cases))
     with isolation.Worker(kind, factory, cases, replace(options, progress=None)) as worker:
@@ -325,13 +327,25 @@ def settings(impl, ref_name, kind, options):
     return {"impl": impl, "reference": ref_name, "kind": kind.NAME, "dtype": options.dtype,
             "master_weights": options.master_weights, "rounding": options.rounding,
             "compensation": options.compensation if options.rounding == "kahan" else None,
-            "inner_precision": options.inner_precision, "device": options.device,
+            "inner_precision": options.inner_precision, "cases": list(options.cases) if options.cases else None,
+            "device": options.device,
             "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
             "adapter": options.adapter, "contracts": _contracts_setting(kind, options),
             "timeout": timeout, "timeout_per": "step" if kind.TIMEOUT_PER_STEP else "case",
             "budget": budget, "threads": options.threads or THREADS,
             "golden_dir": None if options.golden_dir is None else str(options.golden_dir),
             "optgold_version": __version__, "torch_version": torch.__version__}
+
+
+def selected_cases(cases, ids):
+    """The cases whose id is in ``ids`` (all where None); a UsageError naming an id no case has."""
+    cases = list(cases)
+    if ids is None:
+        return cases
+    unknown = sorted(set(ids) - {c.id for c in cases})
+    if unknown:
+        raise UsageError(f"no case {', '.join(map(repr, unknown))}; the cases are {', '.join(c.id for c in cases)}")
+    return [c for c in cases if c.id in ids]
 
 
 def validate(options, kind):
@@ -370,6 +384,8 @@ def validate(options, kind):
         if unknown or not options.modes:
             raise UsageError(f"mode {', '.join(map(repr, unknown)) or '(none)'}: the {kind.NAME} kind's modes are "
                              f"{', '.join(kind.MODES)}")
+    if options.compile and options.adapter not in (None, "torch", "compiled"):
+        raise UsageError(f"--compile compiles a torch optimizer's step; adapter {options.adapter} is not torch's")
     if options.adapter is not None and options.adapter not in adapters.ADAPTERS:
         raise UsageError(f"adapter {options.adapter!r} is not one of {', '.join(sorted(adapters.ADAPTERS))}")
     _contracts(kind, options)  # an unknown contract is a UsageError

@@ -41,7 +41,7 @@ import pytest
 
 MARKER = "optgold"
 FIXTURE = "optgold_case"
-OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precision", "device", "impl_args", "timeout", "budget", "threads", "adapter", "contracts", "golden_dir",
+OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precision", "compile", "device", "impl_args", "timeout", "budget", "threads", "adapter", "contracts", "golden_dir",
            "cifar_dir")
 ARGUMENTS = ("impl", "reference", "problem", "modes") + OPTIONS
 PATHS = ("golden_dir", "cifar_dir")  # read from the test file's folder when relative

@@ -73,6 +73,8 @@ def command_groups(report):
             groups.append([flag, str(s[key])])
     if s.get("master_weights"):
         groups.append(["--master-weights", str(s["master_weights"])])
+    if s.get("cases"):
+        groups.append(["--cases", ",".join(s["cases"])])
     if s.get("inner_precision"):
         groups.append(["--inner-precision", str(s["inner_precision"])])
     if s.get("rounding") not in (None, "nearest"):

@@ -88,3 +88,10 @@ def test_the_json_records_every_setting_and_the_versions(tmp_path, capsys):
 def test_the_report_of_a_python_call_records_its_settings():
     report = check(torch.optim.SGD, "sgd", options=Options(modes=("replay",), budget=100.0, contracts="none"))
     assert report.settings["budget"] == 100.0 and report.as_json()["settings"] == report.settings
+
+
+def test_cases_selects_by_id_and_an_unknown_id_is_a_usage_error():
+    report = check(torch.optim.Adam, "adam", cases=("noisy",), modes=("replay",), contracts="none")
+    assert [c.id for c in report.cases] == ["noisy"] and report.settings["cases"] == ["noisy"]
+    with pytest.raises(UsageError, match="no case 'nosiy'; the cases are default_rotated"):
+        check(torch.optim.Adam, "adam", cases=("nosiy",))

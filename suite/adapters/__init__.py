@@ -31,11 +31,12 @@ a sharded optimizer plugs in as one module and one line here. An adapter class m
 have ``claims(factory) -> bool``: with no --adapter given, the first adapter that claims
 the implementation drives it (``select``), and torch's drives the rest.
 """
+from optgold.adapters.compiled import CompiledTorchAdapter
 from optgold.adapters.eager import TorchOptimizerAdapter, sparse_with_repeats
 from optgold.reference.errors import UsageError
 from optgold.runner import DTYPES
 
-ADAPTERS = {"torch": TorchOptimizerAdapter}
+ADAPTERS = {"torch": TorchOptimizerAdapter, "compiled": CompiledTorchAdapter}
 
 __all__ = ["ADAPTERS", "DTYPES", "TorchOptimizerAdapter", "get", "joined", "sparse_with_repeats"]
 

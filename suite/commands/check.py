@@ -27,6 +27,9 @@ def add_parser(subparsers):
     p.add_argument("--inner-precision", choices=("bfloat16",), help="IMPL computes the step's inner iteration in "
                    "bfloat16 whatever the params' dtype, as torch.optim.Muon does its Newton-Schulz: each step is "
                    "judged from its own state within that rounding's measured spread")
+    p.add_argument("--compile", action="store_true", help="run IMPL's step under torch.compile (inductor; the "
+                   "lr held as a tensor): the report adds the compile time and recompile count")
+    p.add_argument("--cases", metavar="ID,...", help="only these cases (their ids, as the table shows them)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
     p.add_argument("--adapter", choices=sorted(ADAPTERS), default=None,
@@ -100,7 +103,8 @@ def run(args, console):
     kind = _kind(args)
     _validate(args, kind)
     options = Options(dtype=args.dtype, master_weights=args.master_weights, rounding=args.rounding,
-                      compensation=args.compensation, inner_precision=args.inner_precision, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
+                      compensation=args.compensation, inner_precision=args.inner_precision, compile=args.compile,
+                      cases=tuple(args.cases.split(",")) if args.cases else None, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
                       timeout=args.timeout, budget=args.budget, threads=args.threads, golden_dir=args.golden_dir,
                       adapter=args.adapter, contracts=args.contracts, modes=_modes(args, kind),
                       cifar_dir=args.cifar_dir, free_run=bool(args.loss_curve))

@@ -99,9 +99,11 @@ def listing():
     return t
 
 
-def case_hyperparameters(case, factory, impl_args):
-    """The keywords an implementation of ``case`` is built with (hyperparameters.Skip if it cannot take them)."""
-    return hyperparameters.construction_kwargs(factory, case.hp, reference.get(case.reference).DEFAULTS,
+def case_hyperparameters(case, factory, impl_args, adapter=None):
+    """The keywords an implementation of ``case`` is built with (hyperparameters.Skip if it cannot take them).
+    An adapter that renames torch's keywords itself (optax's) says, with torch_keywords, which it can express."""
+    named = getattr(adapters.get(adapters.select(factory, adapter)), "torch_keywords", None)
+    return hyperparameters.construction_kwargs(named(factory) if named else factory, case.hp, reference.get(case.reference).DEFAULTS,
                                                impl_args or {}, getattr(case, "groups", ()))
 
 
@@ -118,7 +120,7 @@ def check_configuration(adapter, case, held_back=()):
 
 
 class OptimizerRun(Run):
-    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state", "quantized")
+    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state", "quantized", "engine")
 
     def __init__(self, factory, case, mode, options, replay):
         self.factory, self.case, self.mode, self.options, self.replay = factory, case, mode, options, replay
@@ -138,9 +140,11 @@ class OptimizerRun(Run):
         # params: one flat row per step; state: {name: per step (row, hidden elements or None), or None
         # where no parameter exposes it}; counts: per step, each parameter's step count or None
         self.params, self.state, self.counts = [], {}, []
+        self.engine = []  # what the adapter reports of its engine (a compiled step's compile time)
 
     def construct(self):
-        self.hyperparameters = case_hyperparameters(self.case, self.factory, self.options.impl_args)
+        self.hyperparameters = case_hyperparameters(self.case, self.factory, self.options.impl_args,
+                                                    self.options.adapter)
         extra = contracts.option(self.case, "adapter_options", self.options.dtype, {})
         if self.events.joins:
             extra["held_back"] = tuple(self.events.joins)
@@ -184,6 +188,7 @@ class OptimizerRun(Run):
             self.local_state.append(found)  # a step judged on its own starts from it (optgold.local, .quantized)
             self._record_state(t, found)
             self.counts.append(adapter.step_counts())
+            self.engine = adapter.engine_notes() if hasattr(adapter, "engine_notes") else []
             yield self.params[-1]
 
     def _zeroed(self, grad, tensors):
@@ -214,6 +219,11 @@ class OptimizerRun(Run):
             self.state.setdefault(name, [None] * (t - 1)).append(entry)
 
     def judge(self):
+        judgement = self._judge()
+        judgement.notes = list(judgement.notes) + list(self.engine)
+        return judgement
+
+    def _judge(self):
         if self.low and self.options.master_weights:
             return self._judge_master_weights()
         if self.low:
