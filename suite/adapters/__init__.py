@@ -33,10 +33,13 @@ the implementation drives it (``select``), and torch's drives the rest.
 """
 from optgold.adapters.compiled import CompiledTorchAdapter
 from optgold.adapters.eager import TorchOptimizerAdapter, sparse_with_repeats
+from optgold.adapters.keras import KerasOptimizerAdapter
+from optgold.adapters.optax import OptaxAdapter
 from optgold.reference.errors import UsageError
 from optgold.runner import DTYPES
 
-ADAPTERS = {"torch": TorchOptimizerAdapter, "compiled": CompiledTorchAdapter}
+ADAPTERS = {"torch": TorchOptimizerAdapter, "compiled": CompiledTorchAdapter, "keras": KerasOptimizerAdapter,
+            "optax": OptaxAdapter}
 
 __all__ = ["ADAPTERS", "DTYPES", "TorchOptimizerAdapter", "get", "joined", "sparse_with_repeats"]
 
@@ -54,6 +57,13 @@ def joined(per_parameter):
 class UnknownAdapter(UsageError, KeyError):
     def __str__(self):
         return f"unknown adapter {self.args[0]!r}; known: {', '.join(sorted(ADAPTERS))}"
+
+
+def before_import(module_name):
+    """Lets each adapter prepare the import of an IMPL's module (Keras picks its backend on import)."""
+    for adapter in ADAPTERS.values():
+        if hasattr(adapter, "before_import"):
+            adapter.before_import(module_name)
 
 
 def select(factory, name=None):
