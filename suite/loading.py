@@ -18,6 +18,9 @@ def load_impl(spec):
     if module_name.endswith(".py"):
         module = _load_file(Path(module_name), spec)
     else:
+        from optgold import adapters
+
+        adapters.before_import(module_name)
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
