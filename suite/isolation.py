@@ -415,10 +415,6 @@ def _how(code):
         f"exited with code {code}"
 
 
-class ImplementationEnded(UsageError):
-    """The implementation ended the process a command ran it in (exit 2: nothing was measured)."""
-
-
 class _Relay:
     """A text stream of the guarded child: what is written goes to the parent's stream of that name."""
 

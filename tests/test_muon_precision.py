@@ -84,7 +84,9 @@ def test_the_spread_covers_torchs_bfloat16_rounding():
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_torch_muon_passes_with_its_inner_precision_declared(dtype):
     """Without --inner-precision it fails, diagnosed as bfloat16_newton_schulz (tests/test_torch_paths.py)."""
-    assert worst_used(check(torch.optim.Muon, "muon", dtype=dtype, inner_precision="bfloat16")) < 0.5
+    contracts = "all" if dtype == "float64" else "none"  # the contracts once: their cases are the same in both
+    assert worst_used(check(torch.optim.Muon, "muon", dtype=dtype, inner_precision="bfloat16", contracts=contracts)) \
+        < 0.5
 
 
 def test_an_inner_precision_the_reference_does_not_declare_is_a_usage_error():
