@@ -315,7 +315,9 @@ def _hyperparameter_groups(optimizer):
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         return None
-    return [{k: v for k, v in g.items() if k != "params"} for g in groups]
+    # a tensor hyperparameter is copied: a scheduler changes it in place (a compiled step's lr)
+    return [{k: v.detach().clone() if isinstance(v, torch.Tensor) else v for k, v in g.items() if k != "params"}
+            for g in groups]
 
 
 def make_scheduler(optimizer, schedule):
