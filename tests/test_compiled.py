@@ -55,3 +55,18 @@ def test_an_lr_baked_in_at_the_first_step_is_caught_under_compile():
 def test_a_closure_is_not_compiled():
     with pytest.raises(NotImplementedError, match="compiles steps fed one gradient"):
         CompiledTorchAdapter.step_closure(None, None)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("adadelta", "state step diverge at step 1, tensor 0[]: observed 0, expected 1"),
+    ("asgd", "eta diverge at step 1"),
+])
+def test_compiled_steps_that_lose_their_scalar_state_in_float64_are_caught(name, words):
+    """torch 2.13: under a float64 default dtype, compiled Adadelta (RMSprop, Rprop too) never advances
+    its step tensor and compiled ASGD never updates eta (README, "Compiled steps"); float32 passes."""
+    from optgold.golden.load import load_cases
+
+    first = load_cases(name)[0].id
+    report = check(getattr(torch.optim, {"adadelta": "Adadelta", "asgd": "ASGD"}[name]), name, compile=True,
+                   modes=("replay",), contracts="none", cases=(first,))
+    assert [c.status for c in report.cases] == ["failed"] and words in report.cases[0].message
