@@ -52,6 +52,62 @@ def test_an_lr_baked_in_at_the_first_step_is_caught_under_compile():
     assert [c.id for c in failed] == ["warm_restarts_rosenbrock"]
 
 
+class AdamParamsListedOnce(adam_mutants.Adam):
+    """Lists the parameters that have gradients once, at the first step, and steps that list ever after:
+    a fixed list keeps a compiled (or CUDA-graph-captured) step from retracing, and a param group added
+    later (or a tensor without a gradient at step 1) is then never updated."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if not hasattr(self, "listed"):
+            self.listed = [(p, g) for g in self.param_groups for p in g["params"] if p.grad is not None]  # BUG
+        for p, group in ((p, g) for p, g in self.listed if p.grad is not None):
+            if not self.state[p]:
+                self.init_state(p, self.state[p], group)
+            self.update(p, p.grad, self.state[p], group)
+
+
+class AdamStepAsFloat32Tensor(adam_mutants.Adam):
+    """Keeps the step count as a float32 tensor, so that a compiled step does not recompile as it grows
+    (torchao's choice): in a float64 run the bias corrections are then float32."""
+
+    def init_state(self, p, state, group):
+        super().init_state(p, state, group)
+        state["step"] = torch.zeros((), dtype=torch.float32)  # BUG: 1 - beta2**step in float32
+
+    def update(self, p, grad, state, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        if group["weight_decay"] or group["amsgrad"] or group["maximize"]:
+            raise NotImplementedError("the mutant keeps to plain Adam")
+        state["step"] += 1
+        step = state["step"]
+        state["exp_avg"].lerp_(grad, 1 - beta1)
+        state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = (state["exp_avg_sq"].sqrt() / (1 - beta2 ** step).sqrt()).add_(eps)
+        p.addcdiv_(state["exp_avg"], denom * (1 - beta1 ** step) / lr, value=-1.0)
+
+
+def test_a_parameter_list_fixed_at_the_first_step_is_caught_eagerly_and_hidden_by_compile():
+    """Eagerly the joined group is never stepped, and the check fails it at step 11. Under torch 2.13's
+    compile the attribute the step sets on the optimizer (``self.listed``) does not outlive the call, so
+    each step lists the parameters again and the bug does not show: compiled and eager runs of the same
+    code differ, and the rows say so (one graph per step)."""
+    eager = check(AdamParamsListedOnce, "adam", contracts="group_added", modes=("replay",),
+                  cases=("group_added/at_11",))
+    assert eager.cases[0].status == "failed" and eager.cases[0].first_divergent_step == 11
+    compiled = check(AdamParamsListedOnce, "adam", compile=True, contracts="group_added", modes=("replay",),
+                     cases=("group_added/at_11",))
+    assert compiled.cases[0].status == "passed" and "recompile(s)" in compiled.cases[0].message
+
+
+def test_a_float32_step_tensor_is_caught_in_float64_and_named():
+    report = check(AdamStepAsFloat32Tensor, "adam", compile=True, modes=("replay",), contracts="none",
+                   cases=("eps_rosenbrock",))
+    [case] = report.cases
+    assert case.status == "failed" and case.first_divergent_step == 1
+    assert case.diagnosis.variant == "float32_bias_correction"
+
+
 def test_a_closure_is_not_compiled():
     with pytest.raises(NotImplementedError, match="compiles steps fed one gradient"):
         CompiledTorchAdapter.step_closure(None, None)
