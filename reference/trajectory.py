@@ -89,8 +89,8 @@ def run(optimizer, problem, hp, steps, num=float, variant="torch", grads=None, s
     gradient rows stay the problem's, whatever the events make of them.
     ``store(x) -> x`` rounds each number a tensor keeps after its step (its elementwise state,
     and its parameters where ``store_params``: True, or a store of their own) as a storage
-    format does (reference.storage): a low-precision run. A module that stores its decayed parameters before the update
-    (capabilities.stores_decayed_params) rounds them there too.
+    format does (reference.storage): a low-precision run. A module that stores its decayed
+    parameters before the update (capabilities.stores_decayed_params) rounds them there too.
     """
     caps = capabilities.of(optimizer)
     events = Events.of(events)

@@ -22,13 +22,14 @@ the case. Measured over every forloop, foreach and fused torch 2.13 path in bflo
 import numpy as np
 
 from optgold import compare, contracts, inner_precision, quantized, reference, stochastic
-from optgold.golden.dtypes import C
+from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.reference import capabilities, trajectory
 from optgold.reference.contracts import Events
 
-UNIT = {"bfloat16": 2.0 ** -8, "float16": 2.0 ** -11, "float32": 2.0 ** -24, "float64": 2.0 ** -53}
 # the spacing of subnormals: float16's are coarse (float32 and float64: quantized state, optgold.quantized)
 FLOOR = {"bfloat16": 2.0 ** -133, "float16": 2.0 ** -24, "float32": 2.0 ** -149, "float64": 2.0 ** -1074}
+# the goldens' dtypes (whose drift they store: golden.dtypes), and the ones judged only a step at a time
+UNIT = {**UNIT_ROUNDOFF, "bfloat16": 2.0 ** -8, "float16": 2.0 ** -11}
 LARGEST = {"bfloat16": 3.38e38, "float16": 65504.0}
 
 
@@ -46,8 +47,9 @@ class LocalJudge:
     """One case's steps, each walked by the reference from what the implementation held before it."""
 
     def __init__(self, case, dtype, inner=None):
-        # mixed tensor dtypes: each step judged at the coarsest
-        self.case, self.unit = case, max(UNIT[d] for d in contracts.option(case, "tensor_dtypes", dtype, None) or [dtype])
+        self.case = case
+        dtypes = contracts.option(case, "tensor_dtypes", dtype, None) or [dtype]
+        self.unit = max(UNIT[d] for d in dtypes)  # mixed tensor dtypes: each step judged at the coarsest
         self.module = reference.get(case.reference)
         self.caps = capabilities.of(self.module)
         self.tensor_hp = case.tensor_hyperparameters()
@@ -107,17 +109,17 @@ class LocalJudge:
         return x, walked
 
 
-def judge(run):
+def judge(run, params=None):
     """The first divergence of a low-precision run (an OptimizerRun), judged step by step; and the worst
-    |error| / bound and |error| over what was judged."""
+    |error| / bound and |error| over what was judged. ``params``: the rows judged (judged_params's)."""
     case, dtype, rounding = run.case, run.options.dtype, run.options.rounding
     local = LocalJudge(case, dtype, run.options.inner_precision)
     floor = FLOOR[dtype]
     offsets = np.concatenate([[0], np.cumsum(run.sizes)])
     first, used, worst = None, 0.0, 0.0
     expected_counts = run.events.counts(len(case.shapes), case.steps)
-    params = judged_params(run)
-    tally = stochastic.Tally(dtype)
+    params = judged_params(run) if params is None else params
+    tally = stochastic.Tally()
     for t in range(1, len(run.params)):
         before, after = params[t - 1], params[t]
         grad = run.given[t - 1]
@@ -134,7 +136,8 @@ def judge(run):
                                                       floor, case.shapes, tally)
             else:
                 found, u, w = _compare("params", t, k, after[a:b], np.array(expected), before[a:b], local.unit,
-                                       floor + local.slack, case.shapes, _compensations(run, t, k) if rounding == "kahan" else None)
+                                       floor + local.slack, case.shapes,
+                                       _compensations(run, t, k) if rounding == "kahan" else None)
             used, worst = max(used, u), max(worst, w)
             first = first or found
             for name, values in _tensor_state(run, t, k).items():
@@ -147,7 +150,7 @@ def judge(run):
                 previous = np.abs(held) if held is not None and np.shape(held) == exp.shape else np.zeros_like(exp)
                 buffer = quantized.recorded(run, t, name, k)
                 if buffer is not None:  # its codes, absmax and block size, not its dequantized values
-                    found, u = quantized.judge(name, t, k, buffer, exp, previous, local.unit, floor)
+                    found, u = quantized.judge(name, t, k, buffer, exp, state_bound(exp, previous, local.unit, floor))
                 else:
                     found, u, _ = _compare(name, t, k, np.asarray(values), exp, previous, local.unit, floor,
                                            case.shapes)
@@ -201,8 +204,7 @@ def _compare(name, t, k, observed, expected, before, unit, floor, shapes, compen
         size = np.abs(expected) if compensation is None else compensation
         bound = C * (unit * (size + moved + moved.mean()) + floor)
     else:
-        terms = np.abs(expected) + before
-        bound = C * (unit * (terms + terms.mean()) + floor)
+        bound = state_bound(expected, before, unit, floor)
     error = np.abs(np.asarray(observed) - expected)
     ratio = error / bound  # bound >= C * floor > 0
     outside = ~(error <= bound)  # a NaN is outside
@@ -214,6 +216,12 @@ def _compare(name, t, k, observed, expected, before, unit, floor, shapes, compen
     return (compare.Divergence(f"{name} (one step from the implementation's own state)", t, k, index,
                                float(observed[i]), float(expected[i]), float(bound[i])),
             used, float(error.max(initial=0.0)))
+
+
+def state_bound(expected, before, unit, floor):
+    """One step's bound for a state buffer: C * (u * (|s_t| + |s_{t-1}| + their mean) + floor)."""
+    terms = np.abs(expected) + before
+    return C * (unit * (terms + terms.mean()) + floor)
 
 
 def _tensor_state(run, t, k):

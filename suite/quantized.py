@@ -35,7 +35,6 @@ import numpy as np
 import torch
 
 from optgold import compare
-from optgold.golden.dtypes import C
 
 READERS = {}
 
@@ -218,12 +217,10 @@ def block_max(values, block):
     return padded.reshape(-1, block).max(axis=1)
 
 
-def judge(name, t, k, buffer, exact, before, unit, floor):
+def judge(name, t, k, buffer, exact, allowance):
     """(a QuantizedDivergence or None, the tolerance used) of one stored ``buffer`` at step t, tensor
-    k, against the ``exact`` new state walked from the implementation's own dequantized state;
-    ``before`` is |the state it came from|."""
-    terms = np.abs(exact) + before
-    allowance = C * (unit * (terms + terms.mean()) + floor)
+    k, against the ``exact`` new state walked from the implementation's own dequantized state, each
+    element within ``allowance`` (the state's rounding bound, optgold.local.state_bound)."""
     codes = buffer.codes.astype(np.int64)
     expected_max = np.maximum(block_max(exact, buffer.block), buffer.absmax_floor)
     slot_bound = block_max(allowance, buffer.block)
@@ -325,17 +322,3 @@ def note(steps, shapes):
         text += (f"; tensor{'s' if len(plain) > 1 else ''} {', '.join(map(str, plain))} kept unquantized state (the "
                  "library's rule: below its size threshold, or not whole blocks), judged as float32")
     return text
-
-
-def judgement(run):
-    """The Judgement of an OptimizerRun whose state was quantized: every step on its own, from its own
-    dequantized state (optgold.local), the quantized buffers code by code. Not as a whole trajectory
-    (optgold.storage_drift): 8-bit state carries a correct run far from any float32 walk."""
-    from optgold import local
-    from optgold.check import Judgement
-
-    first, worst, used = local.judge(run)
-    found = [d for d in (first, run._step_count_divergence()) if d is not None]
-    return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, run.case.steps,
-                     [f"judged one step at a time, from the implementation's own params and state "
-                      f"({run.options.dtype} rounding)", note(run.quantized, run.case.shapes)])

@@ -33,7 +33,6 @@ ALPHA = 1e-6  # the chance that a correct implementation fails one case, over al
 @dataclass
 class Tally:
     """The case's Bernoulli trials: per flat element, the probabilities of rounding up and the outcomes."""
-    dtype: str
     p: dict = field(default_factory=dict)
     up: dict = field(default_factory=dict)
     nearest: dict = field(default_factory=dict)  # whether each outcome was the nearest neighbour
@@ -67,7 +66,7 @@ class Tally:
                 f"where {p.sum():.1f} were expected (exact two-sided Poisson-binomial test, p = {value:.2g} "
                 f"< {ALPHA:g} / {count} tests)")
         return compare.Finding("params (stochastic rounding)", self.last_step, tensor, index, float(up.sum()),
-                            float(p.sum()), ALPHA / count, text)
+                               float(p.sum()), ALPHA / count, text)
 
 
 def _p_value(p, up):

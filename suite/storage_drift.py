@@ -55,9 +55,9 @@ def drift(case, dtype, rounding, unit, golden):
     return np.maximum.accumulate(np.max([np.abs(w.params - golden.params) for w in walks], axis=0), axis=0)
 
 
-def bound(case, dtype, rounding, unit, floor, golden=None):
+def bound(case, dtype, rounding, unit, floor):
     """(golden G, (steps + 1, n) bound) for a run of ``case`` in ``dtype`` with that rounding."""
-    golden = golden if golden is not None else emulated(case, dtype)
+    golden = emulated(case, dtype)
     measured = drift(case, dtype, rounding, unit, golden)
     extra = np.zeros_like(measured)
     g = golden.params

@@ -208,24 +208,20 @@ class TorchOptimizerAdapter:
         state name some parameter exposes as a number or tensor (any shape: Adafactor's row and
         column variances are smaller than the parameter; a complex buffer reads as its view_as_real).
         Quantized state (bitsandbytes, torchao: optgold.quantized) reads dequantized, under torch's names."""
-        found, readable = {}, self._readable_state()
-        for name in names:
-            values = [_flat_value(v) if isinstance(v, (torch.Tensor, int, float)) and not isinstance(v, bool) else
-                      v.dequantized() if isinstance(v, quantized.Quantized) else None
-                      for v in (entries.get(name) for entries in readable)]
-            if any(v is not None for v in values):
-                found[name] = values
-        return found
+        return self._per_name(names, _read_back)
 
     def quantized_state(self, names):
         """{name: [optgold.quantized.Quantized (codes, qmap, absmax, block size), or None where that
         parameter's state is not quantized]} for each name some parameter keeps quantized; {} if none."""
         if self._reader() is None:
             return {}
+        return self._per_name(names, lambda v: v if isinstance(v, quantized.Quantized) else None)
+
+    def _per_name(self, names, value_of):
+        """{name: [value_of(that parameter's entry), ...]} for each name some parameter gives a value."""
         found, readable = {}, self._readable_state()
         for name in names:
-            values = [v if isinstance(v, quantized.Quantized) else None
-                      for v in (entries.get(name) for entries in readable)]
+            values = [value_of(entries.get(name)) for entries in readable]
             if any(v is not None for v in values):
                 found[name] = values
         return found
@@ -268,6 +264,16 @@ def _complex_of(dtype):
 
 def _real(tensor):
     return torch.view_as_real(tensor) if tensor.is_complex() else tensor
+
+
+def _read_back(value):
+    """A state entry as flat float64 values (dequantized where it is quantized), or None where it is
+    not a number or tensor."""
+    if isinstance(value, quantized.Quantized):
+        return value.dequantized()
+    if isinstance(value, (torch.Tensor, int, float)) and not isinstance(value, bool):
+        return _flat_value(value)
+    return None
 
 
 def _flat_value(value):

@@ -14,13 +14,13 @@ import torch
 from optgold import (adapters, compare, contracts, diagnose, hyperparameters, local, quantized, reference,
                      storage_drift, tolerance)
 from optgold.check import ConfigMismatch, Judgement
-from optgold.reference.errors import UsageError
 from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.load import load_cases, load_contract_goldens
 from optgold.kinds.base import Run
 from optgold.problems import TorchProblem
 from optgold.reference import capabilities
 from optgold.reference.contracts import Events
+from optgold.reference.errors import UsageError
 from optgold.reference.trajectory import initial_state, state_values
 from optgold.runner import DTYPES as TORCH_DTYPES, LOW
 
@@ -103,8 +103,9 @@ def case_hyperparameters(case, factory, impl_args, adapter=None):
     """The keywords an implementation of ``case`` is built with (hyperparameters.Skip if it cannot take them).
     An adapter that renames torch's keywords itself (optax's) says, with torch_keywords, which it can express."""
     named = getattr(adapters.get(adapters.select(factory, adapter)), "torch_keywords", None)
-    return hyperparameters.construction_kwargs(named(factory) if named else factory, case.hp, reference.get(case.reference).DEFAULTS,
-                                               impl_args or {}, getattr(case, "groups", ()))
+    return hyperparameters.construction_kwargs(named(factory) if named else factory, case.hp,
+                                               reference.get(case.reference).DEFAULTS, impl_args or {},
+                                               getattr(case, "groups", ()))
 
 
 def check_configuration(adapter, case, held_back=()):
@@ -230,8 +231,9 @@ class OptimizerRun(Run):
             return self._judge_locally()
         if self.options.inner_precision:  # Muon: Newton-Schulz in bfloat16 (optgold.inner_precision)
             return self._judge_inner_precision()
-        if quantized.any_recorded(self.quantized):  # coarse whatever the dtype: a step at a time, code by code
-            return quantized.judgement(self)
+        if quantized.any_recorded(self.quantized):  # coarse whatever the dtype: a step at a time, code by code;
+            # not as a whole trajectory (optgold.storage_drift): 8-bit state carries a correct run far from any walk
+            return self._one_step_judgement(notes=[quantized.note(self.quantized, self.case.shapes)])
         case, dtype = self.case, self.options.dtype
         observed = np.array(self.params)
         coarse = self._coarsest()
@@ -279,15 +281,19 @@ class OptimizerRun(Run):
                              [f"float32 master weights and state: judged as a float32 run, params through one {low} "
                               "rounding"])
 
-    def _judge_inner_precision(self):
-        """Each step on its own, from the implementation's own params and state: the coarse inner rounding
-        of one step is not carried into the next (optgold.local, optgold.inner_precision)."""
-        first, worst, used = local.judge(self)
+    def _one_step_judgement(self, detail="", notes=(), params=None):
+        """Every step on its own, from the implementation's own params and state (optgold.local), with the
+        step counts; ``detail`` says what the rounding note adds, ``params`` the rows judged, if not as read."""
+        first, worst, used = local.judge(self, params)
         found = [d for d in (first, self._step_count_divergence()) if d is not None]
-        inner = capabilities.of(reference.get(self.case.reference)).inner_precision
         return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, self.case.steps,
                          [f"judged one step at a time, from the implementation's own params and state "
-                          f"({self.options.dtype} rounding, the update's {inner[1]} within its measured spread)"])
+                          f"({self.options.dtype} rounding{detail})", *notes])
+
+    def _judge_inner_precision(self):
+        """The coarse inner rounding of one step is not carried into the next (optgold.inner_precision)."""
+        inner = capabilities.of(reference.get(self.case.reference)).inner_precision
+        return self._one_step_judgement(f", the update's {inner[1]} within its measured spread")
 
     def _judge_locally(self):
         try:
@@ -295,20 +301,18 @@ class OptimizerRun(Run):
         except local.CompensationMissing as missing:
             return Judgement(compare.Finding("params", 1, -1, (), np.nan, np.nan, 0.0, str(missing)), 0.0,
                              float("inf"), self.case.steps, [])
-        first, worst, used = local.judge(self)
-        found = [d for d in (first, self._step_count_divergence()) if d is not None]
         rounding = {"nearest": "", "stochastic": ", rounded stochastically",
                     "kahan": ", with Kahan-compensated parameters"}[self.options.rounding]
-        notes = [f"judged one step at a time, from the implementation's own params and state "
-                 f"({self.options.dtype} rounding{rounding})"]
+        judgement = self._one_step_judgement(rounding, params=params)
         if self.mode == "replay":
             dtype = self.options.dtype
             whole, whole_used = storage_drift.judge(params, self.case, dtype, self.options.rounding,
                                                     local.UNIT[dtype], local.FLOOR[dtype])
-            found += [whole] if whole is not None else []
-            used = max(used, whole_used) if whole is None else max(used, 1.0)
-            notes.append("and as a whole trajectory, within the drift storage rounding causes")
-        return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, self.case.steps, notes)
+            if whole is not None and (judgement.divergence is None or whole.step < judgement.divergence.step):
+                judgement.divergence = whole  # the earlier step's (a one-step divergence at the same step first)
+            judgement.tolerance_used = max(judgement.tolerance_used, 1.0 if whole is not None else whole_used)
+            judgement.notes.append("and as a whole trajectory, within the drift storage rounding causes")
+        return judgement
 
     def _coarsest(self):
         """The dtype the run as a whole is judged at: the check's, or the coarsest of mixed tensors."""
