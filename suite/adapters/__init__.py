@@ -35,11 +35,12 @@ from optgold.adapters.compiled import CompiledTorchAdapter
 from optgold.adapters.eager import TorchOptimizerAdapter, sparse_with_repeats
 from optgold.adapters.keras import KerasOptimizerAdapter
 from optgold.adapters.optax import OptaxAdapter
+from optgold.adapters.sharded import ShardedAdapter
 from optgold.reference.errors import UsageError
 from optgold.runner import DTYPES
 
 ADAPTERS = {"torch": TorchOptimizerAdapter, "compiled": CompiledTorchAdapter, "keras": KerasOptimizerAdapter,
-            "optax": OptaxAdapter}
+            "optax": OptaxAdapter, "sharded": ShardedAdapter}
 
 __all__ = ["ADAPTERS", "DTYPES", "TorchOptimizerAdapter", "get", "joined", "sparse_with_repeats"]
 
