@@ -76,6 +76,41 @@ def max_abs_error(observed, expected):
     return float(np.nan_to_num(np.abs(observed[:rows] - expected[:rows]), nan=np.inf).max())
 
 
+def ratios(observed, expected, bound, shapes):
+    """(rows, tensors) |error| / tolerance, the worst element of each tensor at each step: what the HTML
+    report draws (optgold.html_report). Above 1 exactly where ``first_divergence`` finds an element outside
+    its bound (NaN counts as inf, an exact 0 within a 0 bound as 0). Empty tensors get no column; a state
+    whose width is not the parameters' (a factored variance) one column for all its elements."""
+    rows = min(len(observed), len(expected))
+    if rows == 0 or observed.shape[1:] != expected.shape[1:]:
+        return np.zeros((rows, 0))
+    error = np.abs(observed[:rows] - expected[:rows])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(error == 0, 0.0, np.nan_to_num(error / bound[:rows], nan=np.inf, posinf=np.inf))
+    sizes = [int(np.prod(s)) for s in shapes]
+    if sum(sizes) != ratio.shape[1]:
+        return ratio.max(axis=1, initial=0.0)[:, None]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[np.array(sizes) > 0]
+    return np.maximum.reduceat(ratio, starts, axis=1) if starts.size else np.zeros((rows, 0))
+
+
+def tensor_labels(shapes, width, names=None):
+    """The labels of ``ratios``' columns: the tensors' numbers (or ``names``), or "all" for one column."""
+    sizes = [int(np.prod(s)) for s in shapes]
+    if sum(sizes) != width:
+        return ["all"]
+    return [names[k] if names else f"tensor {k}" for k, n in enumerate(sizes) if n > 0]
+
+
+def curve(quantity, observed, expected, bound, shapes, first_step=0, names=None):
+    """One quantity's ``ratios`` as JSON-able data: {"quantity", "first_step" (the step of row 0),
+    "tensors" (the columns' labels), "ratio" (one list per step)}."""
+    ratio = ratios(observed, expected, bound, shapes)
+    width = observed.shape[1] if observed.ndim == 2 else 0
+    return {"quantity": quantity, "first_step": int(first_step),
+            "tensors": tensor_labels(shapes, width, names) if ratio.shape[1] else [], "ratio": ratio.tolist()}
+
+
 def tolerance_used(observed, expected, bound):
     """max |error| / tolerance: 1.0 or more is a divergence; a correct run stays well below."""
     rows = min(len(observed), len(expected))

@@ -45,3 +45,13 @@ def _value_function(problem):
         a, b = problem.a, problem.b
         return lambda x: (b * (x[1:] - x[:-1] ** 2) ** 2 + (a - x[:-1]) ** 2).sum()
     raise TypeError(f"no torch form for problem {type(problem).__name__}")
+
+
+def plane(name):
+    """f(x, y) on numpy arrays for a problem made of independent 2-D copies over pairs of elements
+    (Rosenbrock2D: the report draws each pair's trajectory on its contours); None for any other."""
+    problem = ref.PROBLEMS.get(name)
+    if not isinstance(problem, ref.Rosenbrock2D):
+        return None
+    a, b = problem.a, problem.b
+    return lambda x, y: (a - x) ** 2 + b * (y - x ** 2) ** 2

@@ -189,8 +189,9 @@ class AveragingRun(Run):
         divergence = compare.first_divergence("averaged weights", obs, exp, bound, shapes, first_step=1)
         if divergence:
             divergence = AveragingDivergence(divergence, self.case)
+        names = [f"tensor {k}" for k in range(len(self.golden.shapes))] + ["buffer"]
         return Judgement(divergence, compare.max_abs_error(obs, exp), compare.tolerance_used(obs, exp, bound),
-                         len(values))
+                         len(values), curves=[compare.curve("averaged weights", obs, exp, bound, shapes, 1, names)])
 
 
 @dataclass(frozen=True)

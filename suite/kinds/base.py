@@ -32,6 +32,11 @@ class Run:
         """Which named variant or known bug the run matches (a Diagnosis), or None."""
         return None
 
+    def plane(self):
+        """For a problem made of 2-D copies: {"problem", "golden", "observed"} (rows of flat params) for the
+        report's contour plot (optgold.problems.plane); None otherwise."""
+        return None
+
     def details(self):
         """Kind-specific fields of the case's JSON result."""
         return {}

@@ -16,7 +16,7 @@ import numpy as np
 from optgold import adapters
 from optgold.check import Judgement
 from optgold.cifar import diagnose
-from optgold.cifar.judge import Judge, describe
+from optgold.cifar.judge import Judge, curves, describe
 from optgold.cifar.running_error import ErrorLanes
 from optgold.golden.cifar import data as cifar_data
 from optgold.golden.cifar import load, model
@@ -116,13 +116,14 @@ class NetworkDivergence:
 class NetworkRun(Run):
     """The golden walk runs beside the implementation (it makes each step's gradient), so the
     elementwise judging runs there too, step by step; the parent receives its findings."""
-    RECORDED = ("hyperparameters", "steps_run", "first", "max_error", "used", "diagnosis", "summary")
+    RECORDED = ("hyperparameters", "steps_run", "first", "max_error", "used", "diagnosis", "summary", "ratio_rows")
 
     def __init__(self, factory, case, data, options):
         self.factory, self.case, self.data, self.options = factory, case, data, options
         self.steps_total = min(options.steps or case.steps, case.steps)
         self.steps_run, self.diagnosis, self.observed = 0, None, None
         self.first, self.max_error, self.used, self.summary = None, 0.0, 0.0, None
+        self.ratio_rows = {}  # the Judge's, sent as it grows
 
     def construct(self):
         self.golden = GoldenWalk(self.case, self.data)
@@ -149,6 +150,7 @@ class NetworkRun(Run):
             self.observed = self.adapter.flat_params()
             judged.see_step(t, self.observed, self.adapter)
             self.first, self.max_error, self.used = judged.first, judged.max_error, judged.used
+            self.ratio_rows = judged.ratio_rows
             if judged.first and judged.first.step == t:  # diagnosed where the run left, on the gradients so far
                 self.diagnosis = diagnose.diagnose(self.case, golden.start, self.log, self.observed, t)
             yield self.observed
@@ -164,7 +166,8 @@ class NetworkRun(Run):
         notes = [] if self.steps_run == self.case.steps else [
             f"judged {self.steps_run} of {self.case.steps} steps (a shortened run)"]
         return Judgement(NetworkDivergence(self.first, self.case.names) if self.first else None, self.max_error,
-                         self.used, self.steps_run, notes if self.steps_run else [])
+                         self.used, self.steps_run, notes if self.steps_run else [],
+                         curves(self.ratio_rows, self.case.shapes, self.case.names))
 
     def diagnose(self, judgement):
         return self.diagnosis

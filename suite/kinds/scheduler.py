@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optgold import compare
 from optgold.check import Judgement
 from optgold.diagnose import decide
 from optgold.golden.dtypes import C, UNIT_ROUNDOFF
@@ -162,6 +163,20 @@ def judge(case, observed):
             g = int(np.argmax(ratio[t]))
             first = ScheduleDivergence(quantity, t, g, float(rows[t, g]), float(expected[t, g]), float(tol[t, g]))
     return first, worst_error, worst_used
+
+
+def curves(case, observed):
+    """compare.curve of each quantity, one column per param group, over the rows ``judge`` judges."""
+    out = []
+    for quantity, expected in case.quantities.items():
+        rows = observed.get(quantity)
+        if rows is None or rows.size == 0 or rows.shape[1] != expected.shape[1]:
+            continue
+        n = min(len(rows), len(expected))
+        groups = expected.shape[1]
+        out.append(compare.curve(quantity, rows[:n], expected[:n], bound(case, quantity)[:n], [(1,)] * groups,
+                                 names=[f"group {g}" for g in range(groups)]))
+    return out
 
 
 def _golden_case_view(case):
@@ -304,8 +319,9 @@ class ScheduleRun(Run):
         return {q: np.array(r, dtype=np.float64) if r else np.zeros((0, 0)) for q, r in self.rows.items()}
 
     def judge(self):
-        first, error, used = judge(self.case, self.observed())
-        return Judgement(first, error, used, self.case.steps)
+        observed = self.observed()
+        first, error, used = judge(self.case, observed)
+        return Judgement(first, error, used, self.case.steps, curves=curves(self.case, observed))
 
     def diagnose(self, judgement):
         observed = self.observed()
