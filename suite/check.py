@@ -13,7 +13,7 @@ they share, once:
 """
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,6 +55,7 @@ class Judgement:
     tolerance_used: float = 0.0  # worst |error| / tolerance over judged elements
     last_step: int = None  # the last step judged
     notes: list = field(default_factory=list)  # said of a passing case (a horizon, a shortened run)
+    curves: list = field(default_factory=list)  # compare.curve of each quantity judged: the report's plots
 
 
 THREADS = 1  # the default: fastest on a loaded machine (README, "Threads")
@@ -101,11 +102,12 @@ class CaseResult:
     divergence: object = field(default=None, repr=False)
     diagnosis: object = field(default=None, repr=False)
     details: dict = field(default_factory=dict, repr=False)  # kind-specific fields of the JSON report
+    evidence: dict = field(default=None, repr=False)  # what the HTML report draws (check.evidence), JSON-able
 
     def as_json(self):
         keys = ("id", "status", "mode", "contract", "dtype", "first_divergent_step", "max_abs_error", "tolerance_used",
                 "message")
-        out = {k: asdict(self)[k] for k in keys}
+        out = {k: getattr(self, k) for k in keys}  # not asdict: it would deep-copy the evidence per key
         out["hyperparameters"] = _plain(self.hyperparameters)
         return {**out, **self.details}
 
@@ -277,9 +279,21 @@ def _conclude(result, run, judgement, failure):
         result.status = "passed"
         messages.extend(judgement.notes)
     result.details.update(run.details())
+    result.evidence = evidence(judgement, result.diagnosis, run.plane())
     result.message = "; ".join(messages)
     if result.contract and result.status == "failed":
         result.message = f"contract {result.contract} broken: {result.message}"
+
+
+def evidence(judgement, diagnosis, plane):
+    """What the HTML report draws of one judged case, as JSON-able data: the judgement's curves of
+    |error| / tolerance, the 2-D trajectories (Run.plane), and the diagnosis' distances."""
+    variants = None
+    if diagnosis is not None:
+        variants = {"named": diagnosis.variant if diagnosis.explained else None,
+                    "reference": diagnosis.reference_distance, "threshold": diagnosis.threshold,
+                    "ranked": [[name, d] for name, d in diagnosis.ranked]}
+    return {"curves": judgement.curves, "plane": plane, "variants": variants}
 
 
 def check(factory, ref_name, impl="", options=None, progress=None, problem=None, **fields):

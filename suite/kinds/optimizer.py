@@ -11,8 +11,8 @@ per case.
 import numpy as np
 import torch
 
-from optgold import (adapters, compare, contracts, diagnose, hyperparameters, local, quantized, reference,
-                     storage_drift, tolerance)
+from optgold import (adapters, compare, contracts, diagnose, hyperparameters, local, problems, quantized,
+                     reference, storage_drift, tolerance)
 from optgold.check import ConfigMismatch, Judgement
 from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.load import load_cases, load_contract_goldens
@@ -263,7 +263,9 @@ class OptimizerRun(Run):
         observed = judged[0][1]
         return Judgement(min(found, key=lambda d: d.step) if found else None,
                          compare.max_abs_error(observed, case.params[:last + 1]),
-                         max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), last, notes)
+                         max(compare.tolerance_used(obs, exp, bound) for _, obs, exp, bound, _ in judged), last, notes,
+                         [compare.curve(name, obs, exp, bound, case.shapes, first)
+                          for name, obs, exp, bound, first in judged])
 
     def _judge_master_weights(self):
         """float32 master weights and state: the run is a float32 run on the gradients it was given
@@ -339,6 +341,13 @@ class OptimizerRun(Run):
                 if count is not None and count != (want or 0):
                     return compare.Divergence("state step", t, k, (), float(count), float(want or 0), 0.0)
         return None
+
+    def plane(self):
+        if problems.plane(self.case.problem) is None or len(self.params) < 2:
+            return None
+        observed = np.array(self.params)
+        return {"problem": self.case.problem, "golden": self.case.params[:len(observed)].tolist(),
+                "observed": observed.tolist()}
 
     def diagnose(self, judgement):
         if self.case.contract:  # the variants are the formula's; a contract case's divergence is the contract's
