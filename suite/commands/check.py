@@ -41,6 +41,9 @@ def add_parser(subparsers):
     p.add_argument("--impl-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="fixed extra keyword for every construction, e.g. fused=true (repeatable)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--report", metavar="DIR", help="also write an HTML report to DIR (index.html, its PNG figures, "
+                   "data.json): per case |error| / tolerance over the steps, trajectories on 2-D problems, the named "
+                   "variants' distances")
     p.add_argument("--golden-dir", metavar="DIR", help="read goldens from DIR (default: $OPTGOLD_GOLDEN_DIR "
                    "or the packaged ones)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -80,6 +83,10 @@ def _validate(args, kind):
         check_output_path(args.json, "--json")
     if args.loss_curve:
         check_output_path(args.loss_curve, "--loss-curve")
+    if args.report:
+        from optgold.html_report import check_directory
+
+        check_directory(args.report)
     if args.loss_curve and args.problem != "cifar":
         raise UsageError("--loss-curve needs --problem cifar")
     if args.loss_curve and not args.loss_curve.lower().endswith(".png"):
@@ -124,4 +131,9 @@ def run(args, console):
         report.show(result, console)
     if args.json:
         report.write_json(result, args.json)
+    if args.report:
+        from optgold import html_report
+
+        index = html_report.write([result], args.report)
+        console.print(f"wrote the report to {index}", highlight=False)
     return EXIT_PASSED if result.passed else EXIT_FAILED

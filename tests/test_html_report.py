@@ -1,0 +1,200 @@
+"""The HTML report of `optgold check --report DIR`: the data behind each figure, the page, and how it is written.
+
+One check feeds most tests: the AdamAmsgradNotStored mutant on two replay cases. On
+groups_isotropic (amsgrad in one group) it diverges at step 4, so its curve must stay
+below 1 to step 3 and cross 1 at 4; eps_rosenbrock (no amsgrad) passes, a 2-D problem.
+"""
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from optgold import html_report, report_figures
+from optgold.check import check
+from optgold.cli import main
+from optgold.golden.load import load_cases
+from tests.mutants.adam_mutants import AdamAmsgradNotStored
+
+MUTANT = "tests/mutants/adam_mutants.py:AdamAmsgradNotStored"
+FAILING, PASSING = "groups_isotropic", "eps_rosenbrock"
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """(report folder, terminal output) of the mutant's check on the two cases, as the command line writes it."""
+    folder = tmp_path_factory.mktemp("report") / "out"
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["check", MUTANT, "--reference", "adam", "--cases", f"{FAILING},{PASSING}", "--mode", "replay",
+                     "--contracts", "none", "--report", str(folder)])
+    assert code == 1
+    return folder, out.getvalue()
+
+
+def cases_of(folder):
+    (check_data,) = json.loads((folder / html_report.DATA).read_text())
+    return {c["id"]: c for c in check_data["cases"]}
+
+
+def worst_per_step(case):
+    steps, values = report_figures.worst(case["evidence"]["curves"])
+    return dict(zip(steps.tolist(), values.tolist()))
+
+
+def test_a_failing_case_crosses_1_at_the_step_the_terminal_names(written):
+    folder, terminal = written
+    row = next(line for line in terminal.splitlines() if FAILING in line and "failed" in line)
+    step = int(re.search(r"failed\s*│\s*(\d+)", row).group(1))
+    case = cases_of(folder)[FAILING]
+    assert step == case["first_divergent_step"] == 4
+    worst = worst_per_step(case)
+    assert all(worst[s] < 1 for s in range(step)) and worst[step] > 1
+    # the quantity that crosses is named: amsgrad's buffer, never stored, and the params it moves
+    crossing = {c["quantity"] for c in case["evidence"]["curves"]
+                for row in c["ratio"][step - c["first_step"]:step - c["first_step"] + 1] if max(row) > 1}
+    assert "max_exp_avg_sq" in crossing or "params" in crossing
+    page = (folder / html_report.INDEX).read_text()
+    assert f"first divergence at step {step}, marked by the vertical line" in page
+
+
+def test_a_passing_case_keeps_every_curve_below_1(written):
+    folder, _ = written
+    case = cases_of(folder)[PASSING]
+    assert case["status"] == "passed"
+    values = [v for curve in case["evidence"]["curves"] for row in curve["ratio"] for v in row]
+    assert values and max(values) < 1
+    assert max(values) == pytest.approx(case["tolerance_used"])  # the judgement's own figure, not a second one
+    assert "no divergence: every curve stays below 1" in (folder / html_report.INDEX).read_text()
+
+
+def test_every_tensor_and_state_buffer_has_its_curve(written):
+    folder, _ = written
+    case = cases_of(folder)[FAILING]
+    golden = next(c for c in load_cases("adam") if c.id == FAILING)
+    curves = {c["quantity"]: c for c in case["evidence"]["curves"]}
+    assert set(curves) == {"params", *golden.state}
+    for curve in curves.values():
+        assert curve["tensors"] == [f"tensor {k}" for k in range(len(golden.shapes))]
+        assert len(curve["ratio"]) == golden.steps + (curve["quantity"] == "params")
+
+
+def test_the_page_holds_the_table_the_command_and_the_figures(written):
+    folder, _ = written
+    page = (folder / html_report.INDEX).read_text()
+    assert "<th>tol used</th>" in page and page.count("<tr><td>") == 2
+    assert ("optgold check " + MUTANT + " --reference adam --dtype float64 --device cpu --cases "
+            f"{FAILING},{PASSING} --mode replay --contracts none") in page
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert sorted(images) == sorted(f"figures/{p.name}" for p in (folder / "figures").iterdir())
+    kinds = re.findall(r'<figure class="(\w+)"', page)
+    # the failing case: its curves and the variants' distances; the passing 2-D case: curves and trajectories
+    assert sorted(kinds) == ["passing", "plane", "ratio", "ratio", "variants"]
+    assert "http" not in page and "<script" not in page  # nothing fetched, nothing run
+
+
+def test_a_2d_case_records_golden_and_observed_trajectories(written):
+    folder, _ = written
+    plane = cases_of(folder)[PASSING]["evidence"]["plane"]
+    golden = next(c for c in load_cases("adam") if c.id == PASSING)
+    assert plane["problem"] == "rosenbrock_2d"
+    assert np.array_equal(plane["golden"], golden.params)
+    assert np.allclose(plane["observed"], golden.params, rtol=0, atol=1e-9)  # a passing run stays on it
+    assert cases_of(folder)[FAILING]["evidence"]["plane"] is None  # a quadratic has no contour plot
+
+
+def test_the_nearest_variants_distance_is_beside_the_references(written):
+    folder, _ = written
+    variants = cases_of(folder)[FAILING]["evidence"]["variants"]
+    assert variants["ranked"] and variants["reference"] > 0
+    assert [d for _, d in variants["ranked"]] == sorted(d for _, d in variants["ranked"])
+
+
+def test_curves_cross_1_exactly_where_the_judgement_finds_the_divergence():
+    """The curves are the judgement's own: for every failing case the worst curve first exceeds 1 at the
+    step the case names, and a passing case's largest value is its tol used."""
+    from tests.mutants.adam_mutants import AdamEpsInsideSqrt
+
+    report = check(AdamEpsInsideSqrt, "adam", contracts="none", modes=("replay",),
+                   cases=("default_rotated", "amsgrad_isotropic"))
+    for result in report.cases:
+        worst = worst_per_step(result.as_json() | {"evidence": result.evidence})
+        assert min(s for s, v in worst.items() if v > 1) == result.first_divergent_step
+        assert max(worst.values()) == pytest.approx(result.tolerance_used)
+
+
+@pytest.mark.parametrize("reference, impl, kind", [
+    ("step_lr", torch.optim.lr_scheduler.StepLR, "scheduler"),
+    ("ema", torch.optim.swa_utils.AveragedModel, "averaging"),
+])
+def test_other_kinds_record_their_curves_and_write_a_page(reference, impl, kind, tmp_path):
+    report = check(impl, reference)
+    assert report.kind == kind and report.passed
+    for result in report.cases:
+        worst = report_figures.worst(result.evidence["curves"])[1]
+        assert worst.size and worst.max() < 1
+        assert worst.max() == pytest.approx(result.tolerance_used)
+    index = html_report.write([report], tmp_path / "r")
+    assert index.read_text().count('<figure class="ratio">') == min(len(report.cases), html_report.DETAILED)
+
+
+def test_a_network_check_records_its_curves_per_named_tensor():
+    report = check(torch.optim.Adam, "adam", problem="cifar", dtype="float32", steps=3, cases=("l2_cosine",))
+    (result,) = report.cases
+    params = next(c for c in result.evidence["curves"] if c["quantity"] == "params")
+    assert params["first_step"] == 1 and len(params["ratio"]) == 3
+    assert len(params["tensors"]) > 1 and not params["tensors"][0].startswith("tensor ")
+    assert max(max(row) for row in params["ratio"]) < 1
+
+
+def test_a_report_over_many_cases_bounds_its_figures(tmp_path):
+    report = check(torch.optim.Adam, "adam", modes=("replay",), contracts="none")
+    many = report.cases * 5  # 55 case-modes
+    report.cases = many
+    index = html_report.write([report], tmp_path / "r")
+    page = index.read_text()
+    assert page.count('<figure class="ratio">') == html_report.DETAILED
+    assert page.count('<figure class="passing">') == 1
+    assert "have no figures of their own" in page
+    assert len(list((tmp_path / "r" / "figures").iterdir())) <= 3 * html_report.DETAILED + 1
+
+
+def test_a_file_is_refused_before_the_check_runs(tmp_path, capsys):
+    target = tmp_path / "report"
+    target.write_text("not a folder")
+    code = main(["check", "torch.optim:Adam", "--reference", "adam", "--report", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a file" in err and err.count("\n") == 1
+    assert target.read_text() == "not a folder"
+
+
+def test_a_folder_of_other_files_is_kept(tmp_path):
+    target = tmp_path / "report"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(html_report.UsageError, match="holds other files"):
+        html_report.check_directory(target)
+    assert (target / "notes.txt").read_text() == "mine"
+
+
+def test_an_earlier_report_is_replaced_whole_and_nothing_is_left_beside_it(written, tmp_path):
+    import shutil
+
+    folder, _ = written
+    earlier = tmp_path / "r"
+    shutil.copytree(folder, earlier)
+    (earlier / "figures" / "stale.png").write_bytes(b"old")
+    report = check(torch.optim.Adam, "adam", modes=("replay",), contracts="none", cases=(PASSING,))
+    html_report.write([report], earlier)
+    assert not (earlier / "figures" / "stale.png").exists()
+    assert [c["id"] for c in json.loads((earlier / html_report.DATA).read_text())[0]["cases"]] == [PASSING]
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # no staging folder left behind
+
+
+def test_a_missing_parent_folder_is_a_one_line_error(tmp_path):
+    with pytest.raises(html_report.UsageError, match="does not exist"):
+        html_report.check_directory(tmp_path / "absent" / "report")
