@@ -1,17 +1,24 @@
-"""One run of the regression gate: measure IMPL and baseline on each workload, judge, confirm failures by a rerun.
+"""One run of the regression gate: interleaved pairs in batches until each workload has a verdict or the budget is spent.
 
-The first run holds the family's false alarms to ``alpha`` (0.01). The rerun, built
-afresh, only has to back a failure up, at ``confirm_alpha`` (0.05, Holm over the
-workloads rerun): it filters out a passing disturbance without halving the power.
-On simulated noise with the first run detecting a 5% slowdown 84% of the time, the
-gate confirmed 62% with a rerun at 0.01 and 78% at 0.05; false alarms stayed below
-0.1% either way.
+suite/bench/sequential.py decides when to look and how many pairs each look adds;
+this module measures them. A batch is a fresh measurement (suite/bench/paired.py):
+both sides are built again, so where arrays happen to lie is drawn anew each batch
+instead of fixed for the whole run. Workloads take turns batch by batch, so that
+drift in the machine falls on all of them.
+
+There is no confirming rerun any more. It used to make one run's false alarm rarer;
+the looks now hold the false-alarm rate at alpha over the whole run, a rerun would
+spend budget the looks could use, and demanding two significant results would
+lower the power the gate is sized for.
 """
+import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from optgold.bench import gate
-from optgold.bench.paired import measure
+import numpy as np
+
+from optgold.bench import gate, sequential
+from optgold.bench.paired import joined, measure
 
 
 @dataclass
@@ -20,50 +27,80 @@ class Settings:
     hp: tuple  # (every hyperparameter, those passed to the constructor)
     dtype: str = "float32"
     device: str = "cpu"
-    pairs: int = 100
+    pairs: int = 20  # the first look's pairs per workload (timed rounds without a baseline)
     warmup: int = 3
-    threshold: float = 0.05
+    threshold: float = 0.03
     alpha: float = 0.01
-    confidence: float = 0.99
-    confirm: bool = True
-    confirm_alpha: float = 0.05  # the rerun only has to back the first run up, not stand alone
+    budget: float = 120.0  # seconds of sampling
 
 
 @dataclass
 class GateRun:
-    results: list  # WorkloadResult per workload, first run
-    first: list  # Verdict per workload
-    rerun: list  # Verdict per workload that failed first, from the confirming rerun
+    workloads: list
+    batches: dict  # workload -> measured batches (WorkloadResult), in order
+    verdicts: list  # Verdict per workload
+    seconds_by_workload: dict  # workload -> seconds its batches took, building included
+    stopped: int = sequential.ALL_JUDGED
+    levels: gate.Levels = field(default=None)
 
     @property
-    def failed(self):
-        """Workloads where IMPL is slower: failed first and, when confirming, again in the rerun."""
-        candidates = self.rerun if self.rerun else self.first
-        return [v.benchmark for v in candidates if v.failed]
+    def seconds(self):
+        """Sampling time to the run's verdict."""
+        return sum(self.seconds_by_workload.values())
+
+    @property
+    def seconds_per_pair(self):
+        """What a pair cost on each workload: the self-check's prices."""
+        return [self.seconds_by_workload[v.benchmark] / v.pairs for v in self.verdicts]
+
+    @property
+    def verdict(self):
+        return gate.NAMES[int(gate.exit_verdict([v.code for v in self.verdicts]))]
+
+    @property
+    def slower(self):
+        return [v.benchmark for v in self.verdicts if v.slower]
+
+    @property
+    def results(self):
+        """One WorkloadResult per workload, its batches joined."""
+        return [joined(self.batches[w]) for w in self.workloads]
 
 
 def measure_all(workloads, sides, settings, tracker=None):
-    """WorkloadResult per workload; ``tracker(workload, pairs)`` may return a context giving a per-pair callback."""
-    results = []
-    for workload in workloads:
-        with (tracker(workload, settings.pairs) if tracker else nullcontext()) as on_round:
-            results.append(measure(workload, sides, settings.ref_name, settings.hp, settings.dtype, settings.device,
-                                   settings.pairs, settings.warmup, on_round=on_round))
-    return results
+    """WorkloadResult per workload, ``settings.pairs`` rounds each (no gate: a run without a baseline)."""
+    return [_measure(workload, sides, settings, settings.pairs, tracker) for workload in workloads]
 
 
-def _judge(results, settings, alpha):
-    return gate.judge({r.workload: r.log_ratios for r in results}, settings.threshold, alpha, settings.confidence)
+def _measure(workload, sides, settings, pairs, tracker, peaks=True):
+    """``tracker(workload, pairs)`` may return a context giving a per-pair callback."""
+    with (tracker(workload, pairs) if tracker else nullcontext()) as on_round:
+        return measure(workload, sides, settings.ref_name, settings.hp, settings.dtype, settings.device, pairs,
+                       settings.warmup, on_round=on_round, peaks=peaks)
 
 
-def run(workloads, sides, settings, tracker=None, announce=None):
-    """The gate over ``workloads``; ``announce(names)`` is told before a confirming rerun."""
-    results = measure_all(workloads, sides, settings, tracker)
-    first = _judge(results, settings, settings.alpha)
-    failing = [v.benchmark for v in first if v.failed]
-    if not failing or not settings.confirm:
-        return GateRun(results, first, [])
-    if announce:
-        announce(failing)
-    return GateRun(results, first, _judge(measure_all(failing, sides, settings, tracker), settings,
-                                          settings.confirm_alpha))
+def run(workloads, sides, settings, tracker=None, batch=None, clock=time.perf_counter):
+    """The gate over ``workloads``. ``batch(workload, pairs)`` returns something with ``log_ratios``
+    (default: a real interleaved measurement of ``sides``); ``clock`` prices it."""
+    batches = {w: [] for w in workloads}
+    batch = batch or (lambda workload, pairs: _measure(workload, sides, settings, pairs, tracker,
+                                                       peaks=not batches[workload]))
+    levels = gate.Levels.split(settings.alpha, len(workloads))
+
+    def sample(add, is_open):
+        below, above, seconds = (np.zeros((1, len(workloads))) for _ in range(3))
+        for k, workload in enumerate(workloads):
+            if is_open[0, k]:
+                start = clock()
+                batches[workload].append(batch(workload, int(add[0])))
+                seconds[0, k] = clock() - start
+                below[0, k], above[0, k] = gate.counts(batches[workload][-1].log_ratios, settings.threshold)
+        return below.astype(int), above.astype(int), seconds
+
+    outcome = sequential.run(sample, 1, len(workloads), settings.pairs, levels, settings.budget)
+    stopped = int(outcome.stopped[0])
+    verdicts = [gate.judge(w, np.concatenate([b.log_ratios for b in batches[w]]), settings.threshold, levels,
+                           int(outcome.looks[0, k]), sequential.WHY.get(stopped, "no look left"))
+                for k, w in enumerate(workloads)]
+    spent = {w: float(outcome.spent[0, k]) for k, w in enumerate(workloads)}
+    return GateRun(list(workloads), batches, verdicts, spent, stopped, levels)

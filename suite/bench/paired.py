@@ -3,7 +3,7 @@
 Both sides step on the same values in the same memory (suite/bench/workload.py), in
 the same process and thread count, interleaved (suite/bench/timing.py).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -86,16 +86,26 @@ class WorkloadResult:
         return np.log(self.impl.times / self.baseline.times)
 
 
+def joined(results):
+    """One WorkloadResult from batches of the same workload and sides: times concatenated, memory of the first."""
+    first = results[0]
+    sides = [first.impl] + ([first.baseline] if first.baseline else [])
+    merged = [replace(side, times=np.concatenate([[r.impl, r.baseline][k].times for r in results]))
+              for k, side in enumerate(sides)]
+    return WorkloadResult(first.workload, *merged)
+
+
 def _role(sides, side):
     return "IMPL" if side is sides[0] else "baseline"
 
 
-def measure(workload, sides, ref_name, hp, dtype, device, pairs, warmup=2, seed=0, on_round=None):
+def measure(workload, sides, ref_name, hp, dtype, device, pairs, warmup=2, seed=0, on_round=None, peaks=True):
     """Time every side on ``workload``, interleaved; returns a WorkloadResult (IMPL first in ``sides``).
 
     ``hp`` is (every hyperparameter, the non-default ones): the first feeds the byte
     model, the second the constructor, with each side's impl_args, as ``optgold check``
-    builds.
+    builds. ``peaks=False`` skips the profiled step that measures peak memory (a
+    later batch of a workload already measured).
     """
     full_hp, passed_hp = hp
     benches = []
@@ -107,7 +117,7 @@ def measure(workload, sides, ref_name, hp, dtype, device, pairs, warmup=2, seed=
             raise ConstructionError(f"{_role(sides, side)} {side.describe()} on workload {workload!r}: "
                                     f"{error}") from None
     try:
-        peaks = [memory.step_peak(b) for b in benches]
+        peaks = [memory.step_peak(b) if peaks else {} for b in benches]
         times = timing.interleaved(benches, pairs, warmup, on_round)
     except StepError as error:
         side = sides[next(k for k, b in enumerate(benches) if b is error.bench)]

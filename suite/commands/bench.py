@@ -1,20 +1,29 @@
 """optgold bench IMPL --reference NAME [--baseline IMPL2]: optimizer-step speed, roofline, and the regression gate.
 
-Exit codes: 0 no confirmed regression (or no baseline to gate against); 1 IMPL is
-significantly slower than the baseline by the threshold or more, on a benchmark, in
-the run and in its confirming rerun; 2 a usage error, or IMPL or the baseline raised
-while being built or stepped (one line naming it and what it raised: an implementation
-that cannot run has no speed to judge, so this is never read as a slowdown).
+With a baseline, each workload gets one of three verdicts (suite/bench/gate.py):
+*not slower* (the ratio's interval ends below 1 + threshold), *slower* (significantly
+slower, and within the threshold cannot be shown) or *inconclusive*. An inconclusive
+workload gets more interleaved pairs, look after look, until it has a verdict or
+``--budget`` seconds of sampling are spent (suite/bench/sequential.py).
+
+Exit codes: 0 every workload is not slower (or there is no baseline to gate
+against); 1 IMPL is slower on a workload; 3 inconclusive: no workload is slower, but
+at least one could not be shown not slower within the budget (more --budget, a
+quieter machine or --threads 1 help; never read as a pass); 2 a usage error, or IMPL
+or the baseline raised while being built or stepped (one line naming it and what it
+raised: an implementation that cannot run has no speed to judge, so this is never
+read as a slowdown).
 """
 import contextlib
 import json
 import time
 
 from optgold import reference
-from optgold.commands import EXIT_FAILED, EXIT_PASSED, UsageError
+from optgold.commands import EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_PASSED, UsageError
 from optgold.commands.arguments import parse_impl_arg, require_pytest_benchmark
 
 NAME = "bench"
+THRESHOLD = 0.02  # the smallest this 2-core machine's noise supports within the default budget (see README)
 
 
 def add_parser(subparsers):
@@ -38,15 +47,15 @@ def add_parser(subparsers):
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--threads", type=int, metavar="N", help="torch threads for the probe and the steps "
                    "(default: torch's own choice)")
-    p.add_argument("--pairs", type=int, default=100, metavar="N", help="timed IMPL/baseline pairs per workload "
-                   "(default 100)")
+    p.add_argument("--pairs", type=int, metavar="N", help="with a baseline, the IMPL/baseline pairs per workload at "
+                   "the gate's first look (default 20); without, the timed rounds (default 100)")
     p.add_argument("--warmup", type=int, default=3, metavar="N", help="untimed pairs first (default 3)")
-    p.add_argument("--threshold", type=float, default=0.05, help="slowdown that matters (default 0.05 = 5%%)")
-    p.add_argument("--alpha", type=float, default=0.01, help="family-wise false-alarm level (default 0.01)")
-    p.add_argument("--confidence", type=float, default=0.99, help="of the ratio's interval (default 0.99)")
-    p.add_argument("--confirm-alpha", type=float, default=0.05,
-                   help="level the confirming rerun is judged at (default 0.05)")
-    p.add_argument("--no-confirm", action="store_true", help="fail on the first run, without a confirming rerun")
+    p.add_argument("--threshold", type=float, default=THRESHOLD,
+                   help=f"slowdown that matters: a pass shows IMPL within it (default {THRESHOLD} = {THRESHOLD * 100:g}%%)")
+    p.add_argument("--alpha", type=float, default=0.01, help="each error rate over the whole run: an A/A run exits 1, "
+                   "or a slowdown of the threshold exits 0, at most this often (default 0.01)")
+    p.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
+                   help="seconds of gate sampling before an unclear workload ends inconclusive, exit 3 (default 120)")
     p.add_argument("--self-check", type=int, default=2000, metavar="N",
                    help="replications for the gate's false-alarm and power estimate (0: skip; default 2000)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -64,11 +73,12 @@ def label(spec, impl_args):
 
 
 def _validate(args):
+    if args.pairs is None:
+        args.pairs = 20 if args.baseline else 100
     checks = [(args.pairs >= 6, "--pairs must be at least 6"), (args.warmup >= 0, "--warmup must be >= 0"),
               (0 < args.alpha < 1, "--alpha must be between 0 and 1"),
-              (0 < args.confirm_alpha < 1, "--confirm-alpha must be between 0 and 1"),
-              (0 < args.confidence < 1, "--confidence must be between 0 and 1"),
-              (args.threshold > 0, "--threshold must be above 0 (0.05 is 5%)"),
+              (args.threshold > 0, "--threshold must be above 0 (0.02 is 2%)"),
+              (args.budget > 0, "--budget must be above 0 seconds"),
               (args.threads is None or args.threads >= 1, "--threads must be at least 1"),
               (args.self_check >= 0, "--self-check must be >= 0")]
     for ok, message in checks:
@@ -139,7 +149,7 @@ def run(args, console):
 def _run(args, console):
     import torch
 
-    from optgold.bench import bandwidth, gate, gaterun, machine, selfcheck, table
+    from optgold.bench import bandwidth, gaterun, machine, selfcheck, table
     from optgold.bench.shapes import DEFAULT_WORKLOADS
 
     started = time.perf_counter()
@@ -165,60 +175,56 @@ def _run(args, console):
         console.print(line, highlight=False)
 
     settings = gaterun.Settings(args.reference, hp, args.dtype, args.device, args.pairs, args.warmup,
-                                args.threshold, args.alpha, args.confidence, confirm=not args.no_confirm,
-                                confirm_alpha=args.confirm_alpha)
+                                args.threshold, args.alpha, args.budget)
     progress, tracker = _progress(console)
     with progress:  # an ImplementationError (a UsageError) raised here ends the run with exit 2
         if args.baseline:
-            outcome = gaterun.run(workloads, sides, settings, tracker, announce=lambda names: console.print(
-                f"[yellow]slower on {', '.join(names)}: rerunning to confirm[/]"))
+            outcome = gaterun.run(workloads, sides, settings, tracker)
+            results = outcome.results
         else:
-            outcome = gaterun.GateRun(gaterun.measure_all(workloads, sides, settings, tracker), [], [])
-    verdicts = {v.benchmark: v for v in outcome.first}
+            outcome, results = None, gaterun.measure_all(workloads, sides, settings, tracker)
+    verdicts = {v.benchmark: v for v in outcome.verdicts} if outcome else {}
     title = f"optgold bench {sides[0].label} ({args.impl}), reference {args.reference}" + (
         f", baseline {sides[1].label} ({args.baseline})" if args.baseline else "")
-    console.print(table.results_table(outcome.results, probe["best_gbps"], verdicts, args.confidence, title))
+    console.print(table.results_table(results, probe["best_gbps"], verdicts, title))
 
     rates = []
-    if args.baseline:
-        console.print(f"gate: paired sign test on log(IMPL/baseline) over {args.pairs} interleaved pairs, Holm over "
-                      f"{len(outcome.first)} workloads at alpha {args.alpha}; a workload fails when IMPL is "
-                      f"significantly slower and the {args.confidence:.0%} interval reaches +{args.threshold:.0%}"
-                      + ("" if args.no_confirm else f", then again in a rerun judged at alpha {args.confirm_alpha}"),
-                      highlight=False)
-        for v in outcome.rerun:
-            verdict = "[bold red]confirmed[/]" if v.failed else "[green]not confirmed[/]"
-            console.print(f"  rerun {v.benchmark}: ratio {v.ratio:.3f} [{v.ratio_low:.3f}, {v.ratio_high:.3f}], "
-                          f"Holm p {v.p_holm:.2g}: {verdict}")
+    if outcome:
+        console.print(table.gate_line(outcome, args.threshold, args.alpha, args.budget), highlight=False)
         if args.self_check:
-            rates = selfcheck.gate_rates([r.log_ratios for r in outcome.results], replications=args.self_check,
-                                         threshold=args.threshold, alpha=args.alpha, confidence=args.confidence,
-                                         confirm=not args.no_confirm, confirm_alpha=args.confirm_alpha)
+            rates = selfcheck.gate_rates([r.log_ratios for r in results], outcome.seconds_per_pair,
+                                         replications=args.self_check, threshold=args.threshold, alpha=args.alpha,
+                                         budget=args.budget, first=args.pairs)
             console.print(table.rate_line(rates), highlight=False)
-        if gate.smallest_p(args.pairs) * len(outcome.first) >= args.alpha:
-            console.print(f"[yellow]warning: {args.pairs} pairs can never reach alpha {args.alpha} over "
-                          f"{len(outcome.first)} workloads; use more --pairs[/]")
     elapsed = time.perf_counter() - started
-    if outcome.failed:
-        console.print(f"[bold red]FAILED[/]: IMPL is slower than the baseline on {', '.join(outcome.failed)} "
+    code = EXIT_PASSED
+    if outcome and outcome.slower:
+        code = EXIT_FAILED
+        console.print(f"[bold red]SLOWER[/]: IMPL is slower than the baseline on {', '.join(outcome.slower)} "
                       f"({elapsed:.0f} s)")
+    elif outcome and outcome.verdict != "not slower":
+        code = EXIT_INCONCLUSIVE
+        unclear = [v.benchmark for v in outcome.verdicts if not v.not_slower]
+        console.print(f"[bold yellow]INCONCLUSIVE[/]: not shown within +{args.threshold:.0%} on {', '.join(unclear)} "
+                      f"in the {args.budget:g} s budget ({elapsed:.0f} s); exit {EXIT_INCONCLUSIVE}")
     else:
-        console.print(f"[green]PASSED[/]: no confirmed slowdown ({elapsed:.0f} s)" if args.baseline
-                      else f"done ({elapsed:.0f} s)")
+        console.print(f"[green]NOT SLOWER[/]: every workload shown within +{args.threshold:.0%} ({elapsed:.0f} s)"
+                      if outcome else f"done ({elapsed:.0f} s)")
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(_as_json(args, info, outcome, rates, elapsed, hp), f, indent=2)
+            json.dump(_as_json(args, info, outcome, results, rates, elapsed, hp, code), f, indent=2)
     if args.save:
-        console.print(f"saved to {_save(args, info, outcome.results, verdicts, sides)}", highlight=False)
-    return EXIT_FAILED if outcome.failed else EXIT_PASSED
+        console.print(f"saved to {_save(args, info, results, verdicts, sides)}", highlight=False)
+    return code
 
 
-def _as_json(args, info, outcome, rates, elapsed, hp):
+def _as_json(args, info, outcome, results, rates, elapsed, hp, code):
+    from optgold.bench import gate
     from optgold.bench.machine import commit_info
 
     probe = info["optgold"]["bandwidth"]["best_gbps"]
-    verdicts, reruns = {v.benchmark: v for v in outcome.first}, {v.benchmark: v for v in outcome.rerun}
+    verdicts = {v.benchmark: v for v in outcome.verdicts} if outcome else {}
     return {
         "impl": args.impl, "impl_args": dict(parse_impl_arg(a) for a in args.impl_arg), "baseline": args.baseline,
         "baseline_args": dict(parse_impl_arg(a, "--baseline-arg") for a in args.baseline_arg),
@@ -226,14 +232,14 @@ def _as_json(args, info, outcome, rates, elapsed, hp):
         "machine": info["optgold"], "commit": commit_info(),
         "workloads": [{"workload": r.workload, "impl": r.impl.as_json(probe),
                        "baseline": r.baseline.as_json(probe) if r.baseline else None,
-                       "verdict": verdicts[r.workload].as_json() if r.workload in verdicts else None,
-                       "rerun_verdict": reruns[r.workload].as_json() if r.workload in reruns else None}
-                      for r in outcome.results],
-        "gate": None if not args.baseline else {
-            "passed": not outcome.failed, "failed_workloads": outcome.failed, "confirm": not args.no_confirm,
-            "confirm_alpha": args.confirm_alpha,
-            "threshold": args.threshold, "alpha": args.alpha, "confidence": args.confidence, "pairs": args.pairs,
-            "self_check": [r.as_json() for r in rates]},
+                       "verdict": verdicts[r.workload].as_json() if r.workload in verdicts else None}
+                      for r in results],
+        "gate": None if not outcome else {
+            "verdict": outcome.verdict, "exit_code": code, "slower_workloads": outcome.slower,
+            "threshold": args.threshold, "alpha": args.alpha, "budget_s": args.budget, "first_pairs": args.pairs,
+            "looks": gate.LOOKS, "levels_per_look": {"slower": outcome.levels.slower,
+                                                     "not_slower": outcome.levels.not_slower},
+            "sampling_s": outcome.seconds, "self_check": [r.as_json() for r in rates]},
         "runtime_s": elapsed,
     }
 
@@ -254,5 +260,6 @@ def _save(args, info, results, verdicts, sides):
         extra.update({"reference": args.reference, "dtype": args.dtype})
         if r.workload in verdicts:
             extra.update({"baseline": args.baseline, "vs_baseline": verdicts[r.workload].as_json()})
-        entries.append(store.benchmark_entry(f"{series}[{r.workload}]", r.workload, r.impl.times, extra, options))
+        entries.append(store.benchmark_entry(f"{series}[{r.workload}]", r.workload, r.impl.times, extra,
+                                             {**options, "rounds": len(r.impl.times)}))
     return store.save_run(args.storage, info, commit_info(), entries)
