@@ -228,3 +228,9 @@ def test_selfcheck_respects_the_budget():
     loud = [paired_log_ratios(rng, 0.0, noise=0.5) for _ in range(2)]
     (aa,) = selfcheck.gate_rates(loud, [0.1, 0.1], (0.0,), 300, threshold=0.02, budget=10)
     assert aa.exit_3 > 0.9 and aa.median_seconds <= 10
+
+
+def test_the_command_and_the_gate_run_share_the_default_threshold():
+    from optgold.commands.bench import THRESHOLD
+
+    assert gaterun.Settings.threshold == THRESHOLD

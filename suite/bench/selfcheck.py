@@ -81,6 +81,7 @@ def gate_rates(log_ratio_sets, seconds_per_pair, slowdowns=(0.0, 0.02, 0.05), re
             verdicts.append(outcome.verdicts)
             seconds.append(outcome.seconds)
         verdicts, seconds = np.concatenate(verdicts), np.concatenate(seconds)
-        rates.append(Rate(slowdown, float((verdicts == gate.SLOWER).mean()), float((verdicts == gate.NOT_SLOWER).mean()),
-                          float((verdicts == gate.INCONCLUSIVE).mean()), float(np.median(seconds)), replications))
+        share = {code: float((verdicts == code).mean()) for code in gate.NAMES}
+        rates.append(Rate(slowdown, share[gate.SLOWER], share[gate.NOT_SLOWER], share[gate.INCONCLUSIVE],
+                          float(np.median(seconds)), replications))
     return rates

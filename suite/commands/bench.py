@@ -51,7 +51,8 @@ def add_parser(subparsers):
                    "the gate's first look (default 20); without, the timed rounds (default 100)")
     p.add_argument("--warmup", type=int, default=3, metavar="N", help="untimed pairs first (default 3)")
     p.add_argument("--threshold", type=float, default=THRESHOLD,
-                   help=f"slowdown that matters: a pass shows IMPL within it (default {THRESHOLD} = {THRESHOLD * 100:g}%%)")
+                   help=f"slowdown that matters: a pass shows IMPL within it (default {THRESHOLD}, "
+                        f"{THRESHOLD * 100:g}%%)")
     p.add_argument("--alpha", type=float, default=0.01, help="each error rate over the whole run: an A/A run exits 1, "
                    "or a slowdown of the threshold exits 0, at most this often (default 0.01)")
     p.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
