@@ -32,7 +32,8 @@ body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 70em; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }
 th:first-child, td:first-child, td.mode, td.dtype, td.status { text-align: left; }
-.passed { color: #070; } .failed { color: #b00; font-weight: bold; } .skipped { color: #a60; }
+span.passed, td.passed { color: #070; } span.failed, td.failed { color: #b00; font-weight: bold; }
+td.skipped { color: #a60; }
 pre { background: #f4f4f4; padding: 0.6em; white-space: pre-wrap; word-break: break-all; }
 section.case { border-top: 1px solid #ddd; margin-top: 1.5em; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
@@ -68,7 +69,7 @@ def write(reports, directory, title=None):
         page = _page(reports, staging, title)
         (staging / INDEX).write_text(page, encoding="utf-8")
         with open(staging / DATA, "w") as f:
-            json.dump([_data(r) for r in reports], f)
+            json.dump(data(reports), f)
         os.chmod(staging, 0o755)  # mkdtemp's 0700 would keep a CI artifact from its readers
         _replace(staging, target)
     except BaseException:
@@ -96,7 +97,30 @@ def _replace(staging, target):
 def _data(check_report):
     return {"reference": check_report.reference, "impl": check_report.impl, "kind": check_report.kind,
             "passed": check_report.passed, "command": report.command_line(check_report),
+            "settings": check_report.settings, "extra": check_report.extra,
             "cases": [{**c.as_json(), "evidence": c.evidence} for c in check_report.cases]}
+
+
+def data(reports):
+    """The JSON-able form of ``reports``, as data.json holds it; ``reports_of`` reads it back."""
+    return [_data(r) for r in reports]
+
+
+def reports_of(checks):
+    """CheckReports from ``data``'s form: what a report can be drawn from again (the pytest plugin's
+    workers send their results so)."""
+    from optgold.check import CaseResult, CheckReport
+
+    fields = ("id", "status", "mode", "dtype", "contract", "first_divergent_step", "max_abs_error",
+              "tolerance_used", "message", "hyperparameters")
+    out = []
+    for check_data in checks:
+        cases = [CaseResult(**{k: c.get(k) for k in fields}, evidence=c.get("evidence"),
+                            details={k: v for k, v in c.items() if k not in fields and k != "evidence"})
+                 for c in check_data["cases"]]
+        out.append(CheckReport(check_data["reference"], check_data["impl"], cases, kind=check_data["kind"],
+                               extra=check_data.get("extra") or {}, settings=check_data.get("settings") or {}))
+    return out
 
 
 def _page(reports, folder, title):
@@ -106,20 +130,21 @@ def _page(reports, folder, title):
              f"{_e(title)}</title><style>{STYLE}</style></head><body>",
              f"<h1>optgold check: {_e(title)} <span class=\"{verdict.lower()}\">{verdict}</span></h1>"]
     for number, check_report in enumerate(reports):
-        parts.append(_check_section(check_report, folder, f"c{number}"))
+        parts.append(_check_section(check_report, folder, f"c{number}", heading=len(reports) > 1))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def _check_section(check_report, folder, prefix):
+def _check_section(check_report, folder, prefix, heading):
+    """One check's table, command and figures; ``heading``: with its own title (a page of several checks)."""
     cases = check_report.cases
     drawable = [n for n, c in enumerate(cases) if c.evidence and c.evidence["curves"]]
     detailed = set(sorted(drawable, key=lambda n: cases[n].status != "failed")[:DETAILED])
     passing = [cases[n] for n in drawable if cases[n].status == "passed"]
     out = [f"<section class=\"check\" id=\"{prefix}\">",
            f"<h2>{_e(check_report.impl or 'IMPL')} against {_e(check_report.reference)} ({_e(check_report.kind)})"
-           f"</h2>",
-           f"<p class=\"summary\">{_e(_counts(check_report))}</p>",
+           f"</h2>" if heading else "",
+           f"<p class=\"summary\">{_e(_counts(check_report))} ({_e(check_report.kind)} kind)</p>",
            "<p>Rerun:</p>", f"<pre class=\"command\">{_e(report.command_line(check_report))}</pre>",
            _table(cases, prefix, detailed)]
     if passing:

@@ -32,6 +32,12 @@ collection and every other test go on.
 ``problem="cifar"`` (with ``cifar_dir`` optional) makes one item per CIFAR case of the
 reference instead, in replay form, as ``optgold check --problem cifar``; ``timeout``
 is then per step.
+
+``pytest --optgold-report DIR`` writes the HTML report of `optgold check --report DIR`
+(optgold.html_report) for every case that ran, one section per marked test; under
+pytest-xdist the workers send their results to the controller, which writes it. Each
+failing item with a diagnosis carries it, on one line, as the JUnit property
+``optgold_diagnosis``, beside the failure message (which holds it too).
 """
 import os
 import time
@@ -46,9 +52,29 @@ OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precisi
 ARGUMENTS = ("impl", "reference", "problem", "modes") + OPTIONS
 PATHS = ("golden_dir", "cifar_dir")  # read from the test file's folder when relative
 PROBLEMS = ("quadratics", "cifar")
+REPORT_OPTION = "--optgold-report"
+PLANS = pytest.StashKey()  # the session's Plans, whose results the report draws
+WORKER_REPORT = "optgold_report"  # a pytest-xdist worker's results, sent to the controller (html_report.data)
+
+
+def pytest_addoption(parser):
+    parser.getgroup("optgold").addoption(REPORT_OPTION, metavar="DIR", default=None,
+                                         help="write the HTML report of every optgold case that ran to DIR "
+                                         "(index.html, PNG figures, data.json), as optgold check --report does")
 
 
 def pytest_configure(config):
+    directory = config.getoption(REPORT_OPTION, None)
+    if directory and not hasattr(config, "workerinput"):  # checked once, before anything runs
+        from optgold.html_report import check_directory
+        from optgold.reference.errors import UsageError
+
+        try:
+            check_directory(directory, REPORT_OPTION)
+        except UsageError as error:
+            raise pytest.UsageError(str(error)) from None
+    config.stash[PLANS] = []
+    config.stash[WORKER_REPORT] = []
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=None, impl_args=None, "
                             "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter=None, "
                             "contracts='all', problem='quadratics', cifar_dir=None): run the test once per golden "
@@ -58,9 +84,19 @@ def pytest_configure(config):
 class Plan:
     """What one marked test checks, resolved once at collection and shared by its items."""
 
-    def __init__(self, kind, factory, options):
+    def __init__(self, kind, factory, options, impl="", ref_name=""):
         self.kind, self.factory, self.options = kind, factory, options
+        self.impl, self.ref_name = impl, ref_name  # as the report names them
+        self.results = []  # each CaseResult, as it is judged
         self._deadline = None
+
+    def check_report(self):
+        """The CheckReport of the cases run so far (the pytest session's report draws it)."""
+        from optgold.check import CheckReport, settings
+
+        return CheckReport(self.ref_name, self.impl, list(self.results), kind=self.kind.NAME,
+                           extra=self.kind.report_extra(self.options),
+                           settings=settings(self.impl, self.ref_name, self.kind, self.options))
 
     def deadline(self):
         """The budget is for the test's items together: it starts with the first of them to run."""
@@ -91,6 +127,7 @@ class CaseRuns:
                 result, run = check_case(plan.kind, plan.factory, self.case, needed, plan.options, dict(self._runs),
                                          plan.deadline())
                 self._results[needed], self._runs[needed] = result, run
+                plan.results.append(result)
         if len(self._results) == len(self.modes):
             self._runs.clear()  # every mode has run: no later one needs them
         return self._results[mode]
@@ -138,6 +175,65 @@ class MarkerError:
         pytest.fail(self.message, pytrace=False)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing case's diagnosis, on one line, as the JUnit property optgold_diagnosis (junitxml writes
+    the item's properties with its teardown report)."""
+    outcome = yield
+    if call.when != "call" or not outcome.get_result().failed:
+        return
+    case = getattr(item, "funcargs", {}).get(FIXTURE)
+    result = getattr(case, "_result", None)
+    if result is not None and result.diagnosis is not None:
+        item.user_properties.append(("optgold_diagnosis", one_line(result.diagnosis.describe())))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: a worker's results, kept for the report."""
+    sent = getattr(node, "workeroutput", {}).get(WORKER_REPORT)
+    if sent:
+        import json
+
+        node.config.stash[WORKER_REPORT].extend(json.loads(sent))
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    directory = config.getoption(REPORT_OPTION, None)
+    if not directory:
+        return
+    import json
+
+    from optgold import html_report
+
+    mine = [plan.check_report() for plan in config.stash[PLANS] if plan.results]
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the one report
+        config.workeroutput[WORKER_REPORT] = json.dumps(html_report.data(mine))
+        return
+    reports = _merged(mine + html_report.reports_of(config.stash[WORKER_REPORT]))
+    if not reports:
+        return
+    index = html_report.write(reports, directory, title="pytest session")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"optgold report: {index}")
+
+
+def _merged(reports):
+    """One CheckReport per check (the same command line), its cases from every worker in the order run."""
+    from optgold.report import command_line
+
+    merged = {}
+    for check_report in reports:
+        key = command_line(check_report)
+        if key in merged:
+            merged[key].cases.extend(check_report.cases)
+        else:
+            merged[key] = check_report
+    return list(merged.values())
+
+
 def one_line(error):
     return " ".join(str(error).split())
 
@@ -170,6 +266,7 @@ def _checks(metafunc):
     if marker is None:
         raise UsageError(f"the test takes {FIXTURE} but has no @pytest.mark.{MARKER}(impl=..., reference=...)")
     plan, ref_name = plan_of(marker, metafunc.definition.path.parent)
+    metafunc.config.stash[PLANS].append(plan)
     kind, options = plan.kind, plan.options
     checks, ids = [], []
     for case in kind.cases(ref_name, options):
@@ -207,7 +304,8 @@ def plan_of(marker, base):
         raise _usage(f"problem={problem!r} has no run of {ref_name!r}; it has {', '.join(sorted(kind.references()))}")
     validate(options, kind)
     factory = load_impl(impl) if isinstance(impl, str) else impl
-    return Plan(kind, factory, options), ref_name
+    label = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))
+    return Plan(kind, factory, options, str(label), ref_name), ref_name
 
 
 def _usage(message):

@@ -4,12 +4,19 @@ One check feeds most tests: the AdamAmsgradNotStored mutant on two replay cases.
 groups_isotropic (amsgrad in one group) it diverges at step 4, so its curve must stay
 below 1 to step 3 and cross 1 at 4; eps_rosenbrock (no amsgrad) passes, a 2-D problem.
 """
+import html
+import io
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 import torch
+from contextlib import redirect_stdout
+from pathlib import Path
 
 from optgold import html_report, report_figures
 from optgold.check import check
@@ -17,6 +24,7 @@ from optgold.cli import main
 from optgold.golden.load import load_cases
 from tests.mutants.adam_mutants import AdamAmsgradNotStored
 
+ROOT = Path(__file__).resolve().parent.parent
 MUTANT = "tests/mutants/adam_mutants.py:AdamAmsgradNotStored"
 FAILING, PASSING = "groups_isotropic", "eps_rosenbrock"
 
@@ -25,9 +33,6 @@ FAILING, PASSING = "groups_isotropic", "eps_rosenbrock"
 def written(tmp_path_factory):
     """(report folder, terminal output) of the mutant's check on the two cases, as the command line writes it."""
     folder = tmp_path_factory.mktemp("report") / "out"
-    import io
-    from contextlib import redirect_stdout
-
     out = io.StringIO()
     with redirect_stdout(out):
         code = main(["check", MUTANT, "--reference", "adam", "--cases", f"{FAILING},{PASSING}", "--mode", "replay",
@@ -182,8 +187,6 @@ def test_a_folder_of_other_files_is_kept(tmp_path):
 
 
 def test_an_earlier_report_is_replaced_whole_and_nothing_is_left_beside_it(written, tmp_path):
-    import shutil
-
     folder, _ = written
     earlier = tmp_path / "r"
     shutil.copytree(folder, earlier)
@@ -198,3 +201,136 @@ def test_an_earlier_report_is_replaced_whole_and_nothing_is_left_beside_it(writt
 def test_a_missing_parent_folder_is_a_one_line_error(tmp_path):
     with pytest.raises(html_report.UsageError, match="does not exist"):
         html_report.check_directory(tmp_path / "absent" / "report")
+
+
+# -- in a real browser: headless Chromium (Debian's package) opens the page from a file
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get "
+                                    "install chromium; .ci/run installs it where it runs as root with apt-get)")
+# Appended to a copy of the page, never to the report: once the page has loaded, every image's
+# source, whether it finished, and its decoded size (0 x 0: broken) are written into the DOM.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify(Array.from(document.images,
+      i => ({src: i.getAttribute("src"), complete: i.complete, width: i.naturalWidth, height: i.naturalHeight})));
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def chromium(url, *flags, home):
+    """Run headless Chromium on ``url``; its stdout. ``home``: a fresh profile folder."""
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                             f"--user-data-dir={home}", "--virtual-time-budget=10000", *flags, url],
+                            capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def rendered(folder, home):
+    """(the page's DOM after load, [each <img>'s probe record]) of ``folder``'s report, as Chromium renders it."""
+    probe = folder / "probe.html"
+    probe.write_text((folder / html_report.INDEX).read_text().replace("</body>", PROBE + "</body>"))
+    try:
+        dom = chromium(probe.as_uri(), "--dump-dom", home=home)
+    finally:
+        probe.unlink()
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, "the page did not finish loading: no probe output"
+    return dom, json.loads(html.unescape(found.group(1)))
+
+
+def broken(images):
+    return [i["src"] for i in images if not (i["complete"] and i["width"] > 0 and i["height"] > 0)]
+
+
+@needs_chromium
+def test_in_chromium_every_figure_renders_and_the_failing_curve_is_captioned_at_its_step(written, tmp_path):
+    folder, _ = written
+    dom, images = rendered(folder, tmp_path / "profile")
+    assert broken(images) == []
+    assert len(images) == len(re.findall(r"<figure ", (folder / html_report.INDEX).read_text())) == 5
+    assert len(re.findall(r"<tr><td>", dom)) == 2  # one summary row per case-mode
+    assert "first divergence at step 4, marked by the vertical line" in dom
+    assert "no divergence: every curve stays below 1" in dom
+    screenshot = tmp_path / "page.png"
+    chromium((folder / html_report.INDEX).as_uri(), f"--screenshot={screenshot}", "--window-size=1200,3000",
+             home=tmp_path / "profile")
+    assert screenshot.stat().st_size > 10_000  # a page with figures, not a blank one
+
+
+@needs_chromium
+def test_in_chromium_a_missing_figure_is_found_broken(written, tmp_path):
+    """The probe can fail: a report with one figure deleted shows that image broken."""
+    folder, _ = written
+    damaged = tmp_path / "damaged"
+    shutil.copytree(folder, damaged)
+    missing = sorted((damaged / html_report.FIGURES).iterdir())[0]
+    missing.unlink()
+    _, images = rendered(damaged, tmp_path / "profile")
+    assert broken(images) == [f"{html_report.FIGURES}/{missing.name}"]
+
+
+# -- the pytest plugin writes the same report, and names each failure's diagnosis in JUnit XML
+
+PLUGIN_TEST = """
+import pytest
+from tests.mutants.adam_mutants import AdamAmsgradNotStored
+
+@pytest.mark.optgold(impl=AdamAmsgradNotStored, reference="adam", modes=("replay",), contracts="none")
+def test_adam(optgold_case):
+    optgold_case.assert_passes()
+"""
+
+
+@pytest.fixture
+def plugin_run(pytester, monkeypatch):
+    """Run the plugin in a pytest subprocess on the mutant's two cases; (its result, report folder, JUnit XML)."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    pytester.makepyfile(test_adam=PLUGIN_TEST)
+
+    def run(*extra):
+        folder, junit = pytester.path / "report", pytester.path / "junit.xml"
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", f"{FAILING} or {PASSING}",
+                                               f"--optgold-report={folder}", f"--junitxml={junit}", *extra)
+        return result, folder, junit
+    return run
+
+
+def test_the_plugin_writes_the_report_and_names_the_diagnosis_in_junit(plugin_run):
+    import xml.etree.ElementTree as ElementTree
+
+    result, folder, junit = plugin_run()
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines([f"optgold report: {folder / html_report.INDEX}"])
+    cases = cases_of(folder)
+    assert cases[FAILING]["first_divergent_step"] == 4 and cases[PASSING]["status"] == "passed"
+    worst = worst_per_step(cases[FAILING])
+    assert all(worst[s] < 1 for s in range(4)) and worst[4] > 1
+    (failure,) = ElementTree.parse(junit).iter("failure")
+    (testcase,) = [t for t in ElementTree.parse(junit).iter("testcase") if t.find("failure") is not None]
+    properties = {p.get("name"): p.get("value") for p in testcase.iter("property")}
+    diagnosis = properties["optgold_diagnosis"]
+    assert diagnosis.startswith("no named variant explains it") and "\n" not in diagnosis
+    assert diagnosis in failure.get("message") and "diverge at step 4" in failure.get("message")
+    passing = [t for t in ElementTree.parse(junit).iter("testcase") if t.find("failure") is None]
+    assert [p.get("name") for t in passing for p in t.iter("property")] == []  # a pass carries no diagnosis
+
+
+def test_under_xdist_the_workers_results_make_one_report(plugin_run):
+    result, folder, _ = plugin_run("-n", "1")  # one worker: its results still travel to the controller
+    result.assert_outcomes(failed=1, passed=1)
+    (check_data,) = json.loads((folder / html_report.DATA).read_text())
+    assert sorted(c["id"] for c in check_data["cases"]) == sorted([FAILING, PASSING])
+    assert cases_of(folder)[FAILING]["evidence"]["curves"]
+
+
+def test_the_plugin_refuses_a_report_path_that_is_a_file(pytester):
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    (pytester.path / "taken").write_text("x")
+    result = pytester.runpytest_subprocess(f"--optgold-report={pytester.path / 'taken'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--optgold-report*taken: is a file; give a folder for the report*"])
