@@ -147,13 +147,31 @@ def test_other_kinds_record_their_curves_and_write_a_page(reference, impl, kind,
     assert index.read_text().count('<figure class="ratio">') == min(len(report.cases), html_report.DETAILED)
 
 
-def test_a_network_check_records_its_curves_per_named_tensor():
+def test_a_network_check_records_its_curves_per_named_tensor_and_draws_its_loss_curves(tmp_path):
     report = check(torch.optim.Adam, "adam", problem="cifar", dtype="float32", steps=3, cases=("l2_cosine",))
     (result,) = report.cases
     params = next(c for c in result.evidence["curves"] if c["quantity"] == "params")
     assert params["first_step"] == 1 and len(params["ratio"]) == 3
     assert len(params["tensors"]) > 1 and not params["tensors"][0].startswith("tensor ")
     assert max(max(row) for row in params["ratio"]) < 1
+    page = html_report.write([report], tmp_path / "r").read_text()
+    assert "No loss curves" in page and '<figure class="loss">' not in page
+    # the loss curves are free_run.plot's, drawn where the check trained IMPL (--loss-curve); a free run's
+    # record stands in here for the minutes of training
+    result.details.update(golden_loss=[2.3, 2.2, 2.1], free_run={"loss": [2.3, 2.25, 2.2], "message": "",
+                                                                 "evaluation": None})
+    page = html_report.write([report], tmp_path / "r").read_text()
+    assert '<figure class="loss">' in page and (tmp_path / "r" / "figures" / "c0-loss.png").stat().st_size > 0
+
+
+def test_a_check_judged_a_step_at_a_time_says_it_has_no_curves(tmp_path):
+    report = check(torch.optim.Adam, "adam", dtype="bfloat16", modes=("replay",), contracts="none",
+                   cases=(PASSING,))
+    (result,) = report.cases
+    assert result.status == "passed" and result.evidence["curves"] == []
+    page = html_report.write([report], tmp_path / "r").read_text()
+    assert "recorded no curves (judged one step at a time): " + PASSING in page
+    assert '<figure class="ratio">' not in page
 
 
 def test_a_report_over_many_cases_bounds_its_figures(tmp_path):
