@@ -31,6 +31,10 @@ class Options:
     inner_precision: str = None  # "bfloat16": IMPL computes its reference's inner step so (Muon's Newton-Schulz)
     compile: bool = False  # the step under torch.compile: the "compiled" adapter (optgold.adapters.compiled)
     cases: tuple = None  # only the cases with these ids; None: every case
+    world_size: int = None  # ranks of torch.distributed: the "sharded" adapter (optgold.adapters.sharded)
+    sharding: str = "zero"  # with world_size: how the ranks shard IMPL (optgold.shardings)
+    resume_world_size: int = None  # with world_size: the ranks a resumed run continues on; None: as many
+    master_port: int = 0  # with world_size: the loopback port of the ranks' store; 0: any free one
     device: str = "cpu"
     impl_args: dict = field(default_factory=dict)  # fixed extra keywords of every construction
     timeout: float = None  # seconds per case (per step where the kind says so); None: the kind's TIMEOUT
@@ -307,7 +311,7 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     from optgold import adapters
 
     options = options or Options(**fields)
-    options = replace(options, adapter=adapters.select(factory, "compiled" if options.compile else options.adapter))
+    options = with_adapter(options, factory)
     kind = kinds.kind_of(ref_name, problem)
     validate(options, kind)
     deadline = time.monotonic() + limits_of(options, kind)[1]
@@ -326,6 +330,15 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
                        settings=settings(impl, ref_name, kind, options))
 
 
+def with_adapter(options, factory):
+    """``options`` naming the adapter that drives ``factory``: the sharded one with a world size, the
+    compiled one with compile, else the one given or the one that claims it (optgold.adapters.select)."""
+    from optgold import adapters
+
+    chosen = "sharded" if options.world_size else "compiled" if options.compile else options.adapter
+    return replace(options, adapter=adapters.select(factory, chosen))
+
+
 def limits_of(options, kind):
     """(timeout, budget) in seconds: the options', else the kind's defaults."""
     return options.timeout or kind.TIMEOUT, options.budget or kind.BUDGET
@@ -342,6 +355,8 @@ def settings(impl, ref_name, kind, options):
             "master_weights": options.master_weights, "rounding": options.rounding,
             "compensation": options.compensation if options.rounding == "kahan" else None,
             "inner_precision": options.inner_precision, "cases": list(options.cases) if options.cases else None,
+            "world_size": options.world_size, "sharding": options.sharding if options.world_size else None,
+            "resume_world_size": options.resume_world_size,
             "device": options.device,
             "modes": list(options.modes) if options.modes else None, "impl_args": dict(options.impl_args),
             "adapter": options.adapter, "contracts": _contracts_setting(kind, options),
@@ -398,6 +413,7 @@ def validate(options, kind):
         if unknown or not options.modes:
             raise UsageError(f"mode {', '.join(map(repr, unknown)) or '(none)'}: the {kind.NAME} kind's modes are "
                              f"{', '.join(kind.MODES)}")
+    _validate_sharding(options)
     if options.compile and options.adapter not in (None, "torch", "compiled"):
         raise UsageError(f"--compile compiles a torch optimizer's step; adapter {options.adapter} is not torch's")
     if options.adapter is not None and options.adapter not in adapters.ADAPTERS:
@@ -406,6 +422,30 @@ def validate(options, kind):
     if not isinstance(options.impl_args, dict) or not all(isinstance(k, str) and k.isidentifier()
                                                           for k in options.impl_args):
         raise UsageError(f"impl_args {options.impl_args!r} must be a dict of keyword names to values")
+
+
+def _validate_sharding(options):
+    from optgold.shardings import SHARDINGS
+
+    def whole(value, least):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+    if options.world_size is None:
+        if options.resume_world_size is not None:
+            raise UsageError("--resume-world-size needs --world-size")
+        return
+    if not whole(options.world_size, 1):
+        raise UsageError(f"world size {options.world_size!r} must be a whole number, 1 or more")
+    if options.resume_world_size is not None and not whole(options.resume_world_size, 1):
+        raise UsageError(f"resume world size {options.resume_world_size!r} must be a whole number, 1 or more")
+    if options.sharding not in SHARDINGS:
+        raise UsageError(f"sharding {options.sharding!r} is not one of {', '.join(SHARDINGS)}")
+    if not whole(options.master_port, 0) or options.master_port > 65535:
+        raise UsageError(f"master port {options.master_port!r} must be 0 (any free port) or a port number")
+    if options.compile or options.adapter not in (None, "sharded"):
+        raise UsageError("--world-size runs IMPL sharded on torch.distributed; it excludes --compile and --adapter")
+    if str(options.device) != "cpu":
+        raise UsageError(f"--world-size runs its ranks with gloo on the CPU, not on {options.device}")
 
 
 def _contracts(kind, options):

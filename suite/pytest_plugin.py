@@ -47,8 +47,9 @@ import pytest
 
 MARKER = "optgold"
 FIXTURE = "optgold_case"
-OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precision", "compile", "device", "impl_args", "timeout", "budget", "threads", "adapter", "contracts", "golden_dir",
-           "cifar_dir")
+OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precision", "compile", "world_size",
+           "sharding", "resume_world_size", "master_port", "device", "impl_args", "timeout", "budget", "threads",
+           "adapter", "contracts", "golden_dir", "cifar_dir")
 ARGUMENTS = ("impl", "reference", "problem", "modes") + OPTIONS
 PATHS = ("golden_dir", "cifar_dir")  # read from the test file's folder when relative
 PROBLEMS = ("quadratics", "cifar")
@@ -77,6 +78,7 @@ def pytest_configure(config):
     config.stash[WORKER_REPORT] = []
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=None, impl_args=None, "
                             "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter=None, "
+                            "world_size=None, sharding='zero', resume_world_size=None, "
                             "contracts='all', problem='quadratics', cifar_dir=None): run the test once per golden "
                             f"case of the reference; the test takes the `{FIXTURE}` argument")
 
@@ -274,7 +276,8 @@ def _checks(metafunc):
         runs = CaseRuns(plan, case, modes)
         for mode in modes:
             checks.append(GoldenCheck(runs, mode))
-            ids.append(f"{case.id}-{mode}-{options.dtype}")
+            ids.append(f"{case.id}-{mode}-{options.dtype}"
+                       + (f"-{options.sharding}{options.world_size}" if options.world_size else ""))
     return checks, ids
 
 
@@ -282,7 +285,7 @@ def plan_of(marker, base):
     """(Plan, reference name) of a marker on a test in folder ``base``, checked as `optgold check` checks
     its arguments; a UsageError (one line) says what is wrong."""
     from optgold import external, kinds
-    from optgold.check import Options, validate
+    from optgold.check import Options, validate, with_adapter
     from optgold.loading import load_impl
 
     kwargs = _arguments(marker)
@@ -302,6 +305,8 @@ def plan_of(marker, base):
     kind = kinds.kind_of(ref_name, problem)
     if ref_name not in kind.references():
         raise _usage(f"problem={problem!r} has no run of {ref_name!r}; it has {', '.join(sorted(kind.references()))}")
+    validate(options, kind)
+    options = with_adapter(options, factory)
     validate(options, kind)
     factory = load_impl(impl) if isinstance(impl, str) else impl
     label = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))

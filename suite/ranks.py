@@ -1,8 +1,8 @@
 """The ranks of a sharded check: N processes in one torch.distributed (gloo) group on the loopback.
 
-The adapter's process hosts the group's TCPStore (on 127.0.0.1; port 0 asks the system for
-a free one) and forks the ranks, which inherit the IMPL factory and so need nothing
-picklable. Each rank serves commands from a pipe: ("build", ...) makes its Sharding
+The adapter's process forks the ranks, which inherit the IMPL factory and so need nothing
+picklable; rank 0 hosts the group's TCPStore on 127.0.0.1 (port 0 asks the system for a
+free one; a port that is taken is a PortTaken usage error). Each rank serves commands from a pipe: ("build", ...) makes its Sharding
 (optgold.shardings), then ("step", ...), ("local", ...), ("save", ...), ... call it. Every
 command goes to every rank, which answers ("ok", value) or ("error", what it raised).
 
@@ -20,6 +20,7 @@ import ctypes
 import faulthandler
 import multiprocessing
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -42,32 +43,27 @@ class PortTaken(UsageError):
     pass
 
 
-def _store(port, world, timeout):
-    from torch.distributed import TCPStore
-
-    try:
-        return TCPStore(HOST, port, world + 1, True, timedelta(seconds=timeout), wait_for_workers=False)
-    except (RuntimeError, OSError) as error:
-        if port and ("in use" in str(error).lower() or "bind" in str(error).lower()):
-            raise PortTaken(f"port {port} on {HOST} is taken: pass another --master-port, or 0 for any free "
-                            "port") from None
-        raise
-
-
 class Pool:
     """``world`` ranks serving commands; ``call`` sends one to all and returns their answers."""
 
     def __init__(self, world, factory, sharding, port=0, timeout=30.0):
         self.world, self.timeout = world, timeout
-        self.store = _store(port, world, timeout)
         self.stacks = tempfile.mkdtemp(prefix="optgold-ranks-")
         self.connections, self.processes = [], []
         for rank in range(world):
             parent, child = multiprocessing.Pipe(duplex=True)
-            self.processes.append(_Forked(_serve, rank, world, self.store.port, child, factory, sharding,
-                                          self._stack_file(rank), timeout))
+            self.processes.append(_Forked(_serve, rank, world, child, factory, sharding, self._stack_file(rank),
+                                          timeout))
             child.close()
             self.connections.append(parent)
+        # rank 0 hosts the store: a store served from this process would have its threads forked into the
+        # ranks of a later pool, where a lock one held at the fork never opens
+        bound = self.call("store", port, per_rank=lambda rank: (port if rank == 0 else None,))
+        if isinstance(bound[0], str):
+            self.close()
+            raise PortTaken(f"port {port} on {HOST} is taken ({bound[0]}): pass another --master-port, or 0 for "
+                            "any free port")
+        self.call("join", per_rank=lambda rank: (bound[0],))
 
     def _stack_file(self, rank):
         return os.path.join(self.stacks, f"rank{rank}.txt")
@@ -94,8 +90,15 @@ class Pool:
                     self._fail(f"rank {rank} {_how(self.processes[rank])} during {command}; the other ranks were "
                                "left waiting for it")
                 if answers[rank][0] == "error":
-                    self._fail(f"rank {rank} raised {answers[rank][1]}")
+                    self._fail(self._ended_first() or f"rank {rank} raised {answers[rank][1]}")
         return [answers[r][1] for r in range(self.world)]
+
+    def _ended_first(self):
+        """What to say of a rank that ended, when another raised: a collective fails on every rank once one
+        is gone, and the one that ended is the cause."""
+        time.sleep(STACK_WAIT / 5)
+        ended = [r for r, p in enumerate(self.processes) if not p.is_alive()]
+        return f"rank {ended[0]} {_how(self.processes[ended[0]])}; the other ranks' collectives failed" if ended else None
 
     def _hung(self, silent, command):
         for rank in silent:
@@ -132,10 +135,7 @@ class Pool:
         for connection in self.connections:
             connection.close()
         self.connections, self.processes = [], []
-        for name in os.listdir(self.stacks):
-            os.unlink(os.path.join(self.stacks, name))
-        os.rmdir(self.stacks)
-        self.store = None
+        shutil.rmtree(self.stacks, ignore_errors=True)
 
     @property
     def alive(self):
@@ -189,7 +189,7 @@ def _how(process):
 
 
 def _innermost(path):
-    """(the innermost frame that is not optgold's rank loop, whether the stack is inside torch.distributed),
+    """(the innermost frame outside torch, whether the innermost of all is in torch.distributed: a collective),
     from a faulthandler dump; None if there is none."""
     try:
         with open(path) as dump:
@@ -198,12 +198,12 @@ def _innermost(path):
         return None
     if not frames:
         return None
-    inside = any(f"{os.sep}torch{os.sep}distributed{os.sep}" in f for f in frames)
+    inside = f"{os.sep}torch{os.sep}distributed{os.sep}" in frames[0]  # the innermost frame waits there
     mine = [f for f in frames if f"{os.sep}torch{os.sep}" not in f and not f.endswith(("in _serve", "in _answer"))]
     return (mine[0] if mine else frames[0]).removeprefix("File "), inside
 
 
-def _serve(rank, world, port, connection, factory, sharding, stack_file, timeout):
+def _serve(rank, world, connection, factory, sharding, stack_file, timeout):
     """A rank: joins the group, then answers commands until its pipe ends."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the adapter's process, however that ends
@@ -218,9 +218,7 @@ def _serve(rank, world, port, connection, factory, sharding, stack_file, timeout
     from optgold import shardings
 
     torch.set_num_threads(1)
-    store = dist.TCPStore(HOST, port, world + 1, False, timedelta(seconds=timeout))
-    dist.init_process_group("gloo", store=store, rank=rank, world_size=world, timeout=timedelta(seconds=timeout))
-    held = None
+    held = store = None
     while True:
         try:
             message = connection.recv()
@@ -230,7 +228,23 @@ def _serve(rank, world, port, connection, factory, sharding, stack_file, timeout
             break
         command, args = message
         try:
-            if command == "build":
+            if command == "store":  # rank 0: the group's store, on the port asked for (0: any free one)
+                port = args[0]
+                if port is not None:
+                    try:
+                        store = dist.TCPStore(HOST, port, world, True, timedelta(seconds=timeout),
+                                              wait_for_workers=False)
+                    except (RuntimeError, OSError) as error:
+                        connection.send(("ok", str(error).splitlines()[0]))
+                        continue
+                answer = store.port if store is not None else None
+            elif command == "join":
+                if store is None:
+                    store = dist.TCPStore(HOST, args[0], world, False, timedelta(seconds=timeout))
+                dist.init_process_group("gloo", store=store, rank=rank, world_size=world,
+                                        timeout=timedelta(seconds=timeout))
+                answer = None
+            elif command == "build":
                 held = None
                 held = shardings.SHARDINGS[sharding](factory, *args, rank=rank, world=world)
                 answer = held.owners()

@@ -8,6 +8,7 @@ NAME = "check"
 def add_parser(subparsers):
     from optgold.adapters import ADAPTERS
     from optgold.contracts import CONTRACTS
+    from optgold.shardings import SHARDINGS
 
     p = subparsers.add_parser(NAME, help="check an implementation against a reference's goldens")
     p.add_argument("impl", metavar="IMPL", help="package.module:Attr or path/to/file.py:Attr")
@@ -29,6 +30,14 @@ def add_parser(subparsers):
                    "judged from its own state within that rounding's measured spread")
     p.add_argument("--compile", action="store_true", help="run IMPL's step under torch.compile (inductor; the "
                    "lr held as a tensor): the report adds the compile time and recompile count")
+    p.add_argument("--world-size", type=int, metavar="N", help="run IMPL sharded on N ranks of torch.distributed "
+                   "(gloo, on 127.0.0.1); params and state are gathered and judged every step")
+    p.add_argument("--sharding", choices=sorted(SHARDINGS), default="zero",
+                   help="with --world-size: " + "; ".join(f"{n}: {s.DESCRIPTION}" for n, s in SHARDINGS.items()))
+    p.add_argument("--resume-world-size", type=int, metavar="M", help="with --world-size: the resume contract "
+                   "saves the state on N ranks and loads it on M (default: N)")
+    p.add_argument("--master-port", type=int, default=0, metavar="PORT", help="with --world-size: the ranks' "
+                   "store port on 127.0.0.1 (default 0: any free port)")
     p.add_argument("--cases", metavar="ID,...", help="only these cases (their ids, as the table shows them)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--mode", choices=("free", "replay", "both"), default="both")
@@ -111,6 +120,8 @@ def run(args, console):
     _validate(args, kind)
     options = Options(dtype=args.dtype, master_weights=args.master_weights, rounding=args.rounding,
                       compensation=args.compensation, inner_precision=args.inner_precision, compile=args.compile,
+                      world_size=args.world_size, sharding=args.sharding, resume_world_size=args.resume_world_size,
+                      master_port=args.master_port,
                       cases=tuple(args.cases.split(",")) if args.cases else None, device=args.device, impl_args=dict(parse_impl_arg(a) for a in args.impl_arg),
                       timeout=args.timeout, budget=args.budget, threads=args.threads, golden_dir=args.golden_dir,
                       adapter=args.adapter, contracts=args.contracts, modes=_modes(args, kind),

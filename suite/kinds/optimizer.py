@@ -13,6 +13,7 @@ import torch
 
 from optgold import (adapters, compare, contracts, diagnose, hyperparameters, local, problems, quantized,
                      reference, storage_drift, tolerance)
+from optgold.adapters import sharded
 from optgold.check import ConfigMismatch, Judgement
 from optgold.golden.dtypes import C, UNIT_ROUNDOFF
 from optgold.golden.load import load_cases, load_contract_goldens
@@ -62,6 +63,8 @@ def not_applicable(case, mode, options):
                 "replay judges the master weights")
     if options.dtype in LOW:
         return local.supported(reference.get(case.reference)) or local.out_of_range(case, options.dtype)
+    if options.world_size:
+        return sharded.not_applicable(case, options)
     if mode == "replay" and capabilities.of(reference.get(case.reference)).closure:
         return "gradient replay does not apply: the optimizer evaluates the closure at points of its own choosing"
     return None
@@ -121,7 +124,8 @@ def check_configuration(adapter, case, held_back=()):
 
 
 class OptimizerRun(Run):
-    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state", "quantized", "engine")
+    RECORDED = ("hyperparameters", "params", "state", "counts", "given", "local_state", "quantized", "engine",
+                "shards")
 
     def __init__(self, factory, case, mode, options, replay):
         self.factory, self.case, self.mode, self.options, self.replay = factory, case, mode, options, replay
@@ -142,6 +146,7 @@ class OptimizerRun(Run):
         # where no parameter exposes it}; counts: per step, each parameter's step count or None
         self.params, self.state, self.counts = [], {}, []
         self.engine = []  # what the adapter reports of its engine (a compiled step's compile time)
+        self.shards = None  # a sharded adapter's layouts: which rank holds what (optgold.adapters.sharded)
 
     def construct(self):
         self.hyperparameters = case_hyperparameters(self.case, self.factory, self.options.impl_args,
@@ -149,6 +154,10 @@ class OptimizerRun(Run):
         extra = contracts.option(self.case, "adapter_options", self.options.dtype, {})
         if self.events.joins:
             extra["held_back"] = tuple(self.events.joins)
+        if self.options.world_size:
+            extra["sharding"] = sharded.settings(self.options)
+            if self.default_dtype != self.options.dtype:
+                extra["default_dtype"] = self.default_dtype
         self.adapter = adapters.get(adapters.select(self.factory, self.options.adapter))(
             self.factory, self.hyperparameters, self.case.params[0], self.case.shapes, self.options.dtype,
             self.options.device, sparse=self.sparse, state_on_first=self.closure, groups=self.case.groups,
@@ -190,6 +199,7 @@ class OptimizerRun(Run):
             self._record_state(t, found)
             self.counts.append(adapter.step_counts())
             self.engine = adapter.engine_notes() if hasattr(adapter, "engine_notes") else []
+            self.shards = adapter.shards() if hasattr(adapter, "shards") else None
             yield self.params[-1]
 
     def _zeroed(self, grad, tensors):
@@ -222,6 +232,7 @@ class OptimizerRun(Run):
     def judge(self):
         judgement = self._judge()
         judgement.notes = list(judgement.notes) + list(self.engine)
+        judgement.divergence = sharded.name_rank(judgement.divergence, self.shards)
         return judgement
 
     def _judge(self):
