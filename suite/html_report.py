@@ -57,10 +57,10 @@ def check_directory(path, option="--report"):
                          "give a new or empty folder")
 
 
-def write(reports, directory, title=None):
+def write(reports, directory, title=None, option="--report"):
     """Write the report of ``reports`` (CheckReports: one for `optgold check`, one per marked test for the
-    pytest plugin) to ``directory``; returns the index.html path."""
-    check_directory(directory)
+    pytest plugin) to ``directory``; returns the index.html path. ``option``: the flag an error names."""
+    check_directory(directory, option)
     target = Path(directory).expanduser()
     parent = target.parent if str(target.parent) else Path(".")
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))

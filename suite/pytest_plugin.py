@@ -216,7 +216,7 @@ def pytest_sessionfinish(session):
     reports = _merged(mine + html_report.reports_of(config.stash[WORKER_REPORT]))
     if not reports:
         return
-    index = html_report.write(reports, directory, title="pytest session")
+    index = html_report.write(reports, directory, title="pytest session", option=REPORT_OPTION)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"optgold report: {index}")
@@ -305,10 +305,9 @@ def plan_of(marker, base):
     kind = kinds.kind_of(ref_name, problem)
     if ref_name not in kind.references():
         raise _usage(f"problem={problem!r} has no run of {ref_name!r}; it has {', '.join(sorted(kind.references()))}")
-    validate(options, kind)
+    factory = load_impl(impl) if isinstance(impl, str) else impl
     options = with_adapter(options, factory)
     validate(options, kind)
-    factory = load_impl(impl) if isinstance(impl, str) else impl
     label = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))
     return Plan(kind, factory, options, str(label), ref_name), ref_name
 

@@ -117,6 +117,7 @@ def plane_figure(result, path, value):
     ``value`` is optgold.problems.plane's f(x, y)."""
     plane = result.evidence["plane"]
     golden, observed = np.array(plane["golden"]), np.array(plane["observed"], dtype=np.float64)
+    observed[~np.isfinite(observed)] = np.nan  # a run that blew up is drawn up to where it left the numbers
     pairs = min(golden.shape[1] // 2, MAX_PAIRS)
     xs, ys = golden[:, 0:2 * pairs:2], golden[:, 1:2 * pairs:2]
     (x0, x1), (y0, y1) = _span(xs), _span(ys)
