@@ -11,6 +11,7 @@ they share, once:
 - the conclusion: the judgement's first divergence, the failure, the diagnosis, and the
   notes of a passing case, in one message.
 """
+import importlib.util
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -440,6 +441,9 @@ def _validate_sharding(options):
         raise UsageError(f"resume world size {options.resume_world_size!r} must be a whole number, 1 or more")
     if options.sharding not in SHARDINGS:
         raise UsageError(f"sharding {options.sharding!r} is not one of {', '.join(SHARDINGS)}")
+    needs = getattr(SHARDINGS[options.sharding], "NEEDS", None)
+    if needs and importlib.util.find_spec(needs) is None:
+        raise UsageError(f"sharding {options.sharding} needs {needs}: pip install 'optgold[{needs}]'")
     if not whole(options.master_port, 0) or options.master_port > 65535:
         raise UsageError(f"master port {options.master_port!r} must be 0 (any free port) or a port number")
     if options.compile or options.adapter not in (None, "sharded"):

@@ -147,10 +147,19 @@ def test_zero_loads_reordered_parameters_by_position_as_torch_does():
     assert report.passed, [c.message for c in _failed(report)]
 
 
+@pytest.mark.parametrize("stage", [1, 3])
+def test_deepspeed_zero_passes_in_float32_and_is_not_run_in_float64(stage):
+    pytest.importorskip("deepspeed", reason="DeepSpeed is optgold's deepspeed extra: pip install 'optgold[deepspeed]'")
+    report = _sharded(torch.optim.Adam, "adam", 2, f"deepspeed{stage}", ONE, dtype="float32")
+    assert report.passed, [c.message for c in _failed(report)]
+    skipped = _sharded(torch.optim.Adam, "adam", 2, f"deepspeed{stage}", ONE).cases
+    assert [c.status for c in skipped] == ["skipped"] and "fp32 master weights" in skipped[0].message
+
+
 @pytest.mark.parametrize("fields,message", [
     ({"resume_world_size": 3}, "--resume-world-size needs --world-size"),
     ({"world_size": 0}, "must be a whole number, 1 or more"),
-    ({"world_size": 2, "sharding": "ddp"}, "sharding 'ddp' is not one of zero, fsdp2"),
+    ({"world_size": 2, "sharding": "ddp"}, "sharding 'ddp' is not one of zero, fsdp2, deepspeed1, deepspeed2, deepspeed3"),
     ({"world_size": 2, "compile": True}, "excludes --compile"),
     ({"world_size": 2, "master_port": 70000}, "master port 70000"),
 ])

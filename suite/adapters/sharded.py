@@ -211,6 +211,11 @@ def not_applicable(case, options):
         return NOT_SHARDED[case.contract]
     if (case.setting or {}).get("other"):
         return NOT_SHARDED["mixed_dtypes"]
+    from optgold.shardings import SHARDINGS
+
+    refused = getattr(SHARDINGS[options.sharding], "DTYPES", {}).get(options.dtype)
+    if refused:
+        return refused
     if (case.events or {}).get("reorder") and options.sharding == "fsdp2":
         return ("fsdp2 checkpoints (torch.distributed.checkpoint) match state to parameters by name; the golden "
                 "moves it by position, as torch.optim's load_state_dict does")
