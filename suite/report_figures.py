@@ -7,6 +7,7 @@ import numpy as np
 
 FLOOR = 1e-8  # |error| / tolerance below this (an exact 0 included) is drawn at it: a log axis has no 0
 CEILING = 1e15  # and above it (inf: a NaN or an error where the bound is 0) at this
+ONE_AXIS = 12  # lines on one axis at most; more (a network's tensors) get one axis per quantity
 MAX_PAIRS = 8  # 2-D copies drawn on one contour plot
 MAX_VARIANTS = 6  # named variants shown beside the reference
 DPI = 72
@@ -72,26 +73,46 @@ def _legend_beside(axis):
     axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
-def _tolerance_line(axis):
-    axis.axhline(1.0, color="black", linewidth=1.0, linestyle="--", label="tolerance (1)")
+def _tolerance_line(axis, labelled=True):
+    axis.axhline(1.0, color="black", linewidth=1.0, linestyle="--", label="tolerance (1)" if labelled else None)
 
 
 def ratio_figure(result, path):
     """|error| / tolerance per step, per tensor and state buffer, log scale, the line at 1 and the first
-    divergence marked."""
-    figure = _figure()
-    axis = figure.subplots()
-    for label, steps, values in (s for curve in result.evidence["curves"] for s in series(curve)):
-        axis.plot(steps, _drawn(values), linewidth=1.0, label=label)
-    _tolerance_line(axis)
-    if result.first_divergent_step is not None:
-        axis.axvline(result.first_divergent_step, color="magenta", linewidth=1.5, linestyle="-.",
-                     label=f"first divergence, step {result.first_divergent_step}")
-    _log_axis(axis)
-    axis.set_xlabel("step")
-    axis.set_ylabel("|error| / tolerance")
-    axis.set_title(f"{result.id} ({result.mode}, {result.dtype})", fontsize=9)
-    _legend_beside(axis)
+    divergence marked: on one axis, or with more than ONE_AXIS lines (a network's tensors) one axis per
+    quantity, each tensor in the same colour on every axis."""
+    curves = [c for c in result.evidence["curves"] if c["tensors"]]
+    together = sum(len(c["tensors"]) for c in curves) <= ONE_AXIS
+    figure = _figure(8.0, 3.2 if together else 2.4 * ((len(curves) + 1) // 2) + 0.6)
+    axes = [figure.subplots()] if together else list(np.atleast_1d(
+        figure.subplots((len(curves) + 1) // 2, 2, sharex=True, sharey=True, squeeze=False).ravel()))
+    for number, curve in enumerate(curves):
+        axis = axes[0 if together else number]
+        for k, (label, steps, values) in enumerate(series(curve)):
+            if together:
+                axis.plot(steps, _drawn(values), linewidth=1.0, label=label)
+            else:  # the axis names the quantity; the legend, once, the tensors
+                axis.plot(steps, _drawn(values), linewidth=1.0, color=f"C{k % 10}",
+                          label=curve["tensors"][k] if number == 0 else None)
+        if not together:
+            axis.set_title(curve["quantity"], fontsize=8)
+    for number, axis in enumerate(axes):
+        if number >= max(len(curves), 1):
+            axis.set_visible(False)
+            continue
+        _tolerance_line(axis, labelled=number == 0)
+        if result.first_divergent_step is not None:
+            axis.axvline(result.first_divergent_step, color="magenta", linewidth=1.5, linestyle="-.",
+                         label=f"first divergence, step {result.first_divergent_step}" if number == 0 else None)
+        _log_axis(axis)
+    axes[-1 if together else min(len(curves), len(axes)) - 1].set_xlabel("step")
+    axes[0].set_ylabel("|error| / tolerance")
+    figure.suptitle(f"{result.id} ({result.mode}, {result.dtype})", fontsize=9)
+    if together:
+        _legend_beside(axes[0])
+    else:
+        figure.legend(*axes[0].get_legend_handles_labels(), fontsize=6, loc="upper left",
+                      bbox_to_anchor=(0.71, 0.9))
     _save(figure, path, right=0.7)
 
 
