@@ -160,9 +160,9 @@ def _check_section(check_report, folder, prefix, heading):
     for number in sorted(detailed):
         out.append(_case_section(cases[number], folder, f"{prefix}-{number}"))
     uncharted = [c for c in cases if c.evidence and not c.evidence["curves"]]
-    if uncharted:  # judged a step at a time (bfloat16, float16, quantized state): no whole-run curve
-        out.append(f"<p class=\"uncharted\">{len(uncharted)} judged case-mode(s) recorded no curves (judged one "
-                   f"step at a time): {_e(', '.join(sorted({c.id for c in uncharted})))}</p>")
+    if uncharted:  # nothing judged had a ratio per step (Kahan summation without its compensation, say)
+        out.append(f"<p class=\"uncharted\">{len(uncharted)} judged case-mode(s) recorded no |error| / tolerance "
+                   f"curve (their messages say why): {_e(', '.join(sorted({c.id for c in uncharted})))}</p>")
     left = [cases[n] for n in drawable if n not in detailed]
     if left:
         out.append(f"<p class=\"left-out\">{len(left)} more judged case-mode(s) have no figures of their own "

@@ -109,9 +109,11 @@ class LocalJudge:
         return x, walked
 
 
-def judge(run, params=None):
+def judge(run, params=None, curves=None):
     """The first divergence of a low-precision run (an OptimizerRun), judged step by step; and the worst
-    |error| / bound and |error| over what was judged. ``params``: the rows judged (judged_params's)."""
+    |error| / bound and |error| over what was judged. ``params``: the rows judged (judged_params's).
+    ``curves``: a list that receives compare.curve's form of each quantity's per-step worst |error| / bound,
+    where a step's ratio is one number (not under stochastic rounding, nor for a quantized buffer's codes)."""
     case, dtype, rounding = run.case, run.options.dtype, run.options.rounding
     local = LocalJudge(case, dtype, run.options.inner_precision)
     floor = FLOOR[dtype]
@@ -120,6 +122,9 @@ def judge(run, params=None):
     expected_counts = run.events.counts(len(case.shapes), case.steps)
     params = judged_params(run) if params is None else params
     tally = stochastic.Tally()
+    seen = {}  # {quantity: {step: {tensor: worst |error| / bound}}}: the curves
+    record = (lambda name, t, k, ratio: seen.setdefault(name, {}).setdefault(t, {}).__setitem__(k, ratio)) \
+        if curves is not None else None
     for t in range(1, len(run.params)):
         before, after = params[t - 1], params[t]
         grad = run.given[t - 1]
@@ -137,7 +142,7 @@ def judge(run, params=None):
             else:
                 found, u, w = _compare("params", t, k, after[a:b], np.array(expected), before[a:b], local.unit,
                                        floor + local.slack, case.shapes,
-                                       _compensations(run, t, k) if rounding == "kahan" else None)
+                                       _compensations(run, t, k) if rounding == "kahan" else None, record)
             used, worst = max(used, u), max(worst, w)
             first = first or found
             for name, values in _tensor_state(run, t, k).items():
@@ -153,7 +158,7 @@ def judge(run, params=None):
                     found, u = quantized.judge(name, t, k, buffer, exp, state_bound(exp, previous, local.unit, floor))
                 else:
                     found, u, _ = _compare(name, t, k, np.asarray(values), exp, previous, local.unit, floor,
-                                           case.shapes)
+                                           case.shapes, record=record)
                 used = max(used, u)
                 first = first or found
         if first is not None:
@@ -161,7 +166,21 @@ def judge(run, params=None):
     if first is None and rounding == "stochastic":
         first = tally.divergence(case.shapes)
         used = max(used, 1.0) if first is not None else used
+    if curves is not None:
+        curves.extend(_curves(seen, run.sizes))
     return first, worst, used
+
+
+def _curves(seen, sizes):
+    """compare.curve's form of ``judge``'s per-step ratios; None where a tensor was not judged at a step."""
+    tensors = [k for k, n in enumerate(sizes) if n > 0]
+    out = []
+    for name, by_step in seen.items():
+        first, last = min(by_step), max(by_step)
+        rows = [[by_step.get(t, {}).get(k) for k in tensors] for t in range(first, last + 1)]
+        out.append({"quantity": name, "first_step": first, "tensors": [f"tensor {k}" for k in tensors],
+                    "ratio": rows})
+    return out
 
 
 def judged_params(run):
@@ -195,7 +214,7 @@ def _compensations(run, t, k):
     return held(t - 1) + held(t)
 
 
-def _compare(name, t, k, observed, expected, before, unit, floor, shapes, compensation=None):
+def _compare(name, t, k, observed, expected, before, unit, floor, shapes, compensation=None, record=None):
     """Params: ``before`` is where they were, and the update's size enters the bound (and with Kahan
     summation the compensation's, in place of the parameter's: its rounding is carried). State:
     ``before`` is |the state it came from|, whose terms (momentum * buf) enter it too."""
@@ -208,6 +227,8 @@ def _compare(name, t, k, observed, expected, before, unit, floor, shapes, compen
     error = np.abs(np.asarray(observed) - expected)
     ratio = error / bound  # bound >= C * floor > 0
     outside = ~(error <= bound)  # a NaN is outside
+    if record is not None:  # the report's curve: the worst element's ratio, a NaN's as inf
+        record(name, t, k, float(np.nan_to_num(ratio, nan=np.inf).max(initial=0.0)))
     if not outside.any():
         return None, float(ratio.max(initial=0.0)), float(error.max(initial=0.0))
     used = max(float(ratio[~outside].max(initial=0.0)), 1.0)

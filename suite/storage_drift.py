@@ -70,13 +70,16 @@ def bound(case, dtype, rounding, unit, floor):
     return golden, C * (measured + measured.mean(axis=1, keepdims=True) + extra + unit * np.abs(g) + floor)
 
 
-def judge(observed, case, dtype, rounding, unit, floor):
+def judge(observed, case, dtype, rounding, unit, floor, curves=None):
     """(first Divergence or None, |error| / bound used) of the observed parameter rows (the
-    compensated values with Kahan summation) against the whole-trajectory bound."""
+    compensated values with Kahan summation) against the whole-trajectory bound; ``curves``: a list
+    that receives its compare.curve."""
     golden, limit = bound(case, dtype, rounding, unit, floor)
     observed = np.asarray(observed)
     name = "params (whole trajectory, against the golden walked on the rounded gradients)" \
         if rounding != "kahan" else "params + compensation (whole trajectory, against the golden walked on the " \
                                     "rounded gradients)"
     found = compare.first_divergence(name, observed, golden.params, limit, case.shapes)
+    if curves is not None:
+        curves.append(compare.curve("params (whole trajectory)", observed, golden.params, limit, case.shapes))
     return found, compare.tolerance_used(observed, golden.params, limit)

@@ -164,13 +164,34 @@ def test_a_network_check_records_its_curves_per_named_tensor_and_draws_its_loss_
     assert '<figure class="loss">' in page and (tmp_path / "r" / "figures" / "c0-loss.png").stat().st_size > 0
 
 
-def test_a_check_judged_a_step_at_a_time_says_it_has_no_curves(tmp_path):
-    report = check(torch.optim.Adam, "adam", dtype="bfloat16", modes=("replay",), contracts="none",
-                   cases=(PASSING,))
+def test_a_bfloat16_check_draws_each_steps_own_ratios(tmp_path):
+    """Judged a step at a time: a passing case's one-step curves stay below 1, a caught mutant's cross 1 at
+    its step, and replay adds the whole trajectory's."""
+    from tests.mutants.adam_mutants import AdamNoSecondMomentCorrection
+
+    passing = check(torch.optim.Adam, "adam", dtype="bfloat16", modes=("replay",), contracts="none",
+                    cases=("default_rotated",))
+    failing = check(AdamNoSecondMomentCorrection, "adam", dtype="bfloat16", modes=("replay",), contracts="none",
+                    cases=("default_rotated",))
+    (good,), (bad,) = passing.cases, failing.cases
+    assert good.status == "passed" and bad.status == "failed"
+    assert {c["quantity"] for c in good.evidence["curves"]} == {"params", "exp_avg", "exp_avg_sq",
+                                                               "params (whole trajectory)"}
+    worst = report_figures.worst(good.evidence["curves"])[1]
+    assert worst.max() < 1 and worst.max() == pytest.approx(good.tolerance_used)
+    crossing = worst_per_step(bad.as_json() | {"evidence": bad.evidence})
+    assert min(s for s, v in crossing.items() if v > 1) == bad.first_divergent_step
+    assert html_report.write([failing], tmp_path / "r").read_text().count('<figure class="ratio">') == 1
+
+
+def test_a_judged_case_without_curves_is_named(tmp_path):
+    """Kahan summation declared, and torch's Adam keeps no compensation: judged, failed, and nothing to draw."""
+    report = check(torch.optim.Adam, "adam", dtype="bfloat16", rounding="kahan", modes=("replay",),
+                   contracts="none", cases=(PASSING,))
     (result,) = report.cases
-    assert result.status == "passed" and result.evidence["curves"] == []
+    assert result.status == "failed" and result.evidence["curves"] == []
     page = html_report.write([report], tmp_path / "r").read_text()
-    assert "recorded no curves (judged one step at a time): " + PASSING in page
+    assert "recorded no |error| / tolerance curve (their messages say why): " + PASSING in page
     assert '<figure class="ratio">' not in page
 
 

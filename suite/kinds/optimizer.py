@@ -297,11 +297,12 @@ class OptimizerRun(Run):
     def _one_step_judgement(self, detail="", notes=(), params=None):
         """Every step on its own, from the implementation's own params and state (optgold.local), with the
         step counts; ``detail`` says what the rounding note adds, ``params`` the rows judged, if not as read."""
-        first, worst, used = local.judge(self, params)
+        curves = []
+        first, worst, used = local.judge(self, params, curves)
         found = [d for d in (first, self._step_count_divergence()) if d is not None]
         return Judgement(min(found, key=lambda d: d.step) if found else None, worst, used, self.case.steps,
                          [f"judged one step at a time, from the implementation's own params and state "
-                          f"({self.options.dtype} rounding{detail})", *notes])
+                          f"({self.options.dtype} rounding{detail})", *notes], curves)
 
     def _judge_inner_precision(self):
         """The coarse inner rounding of one step is not carried into the next (optgold.inner_precision)."""
@@ -320,7 +321,7 @@ class OptimizerRun(Run):
         if self.mode == "replay":
             dtype = self.options.dtype
             whole, whole_used = storage_drift.judge(params, self.case, dtype, self.options.rounding,
-                                                    local.UNIT[dtype], local.FLOOR[dtype])
+                                                    local.UNIT[dtype], local.FLOOR[dtype], judgement.curves)
             if whole is not None and (judgement.divergence is None or whole.step < judgement.divergence.step):
                 judgement.divergence = whole  # the earlier step's (a one-step divergence at the same step first)
             judgement.tolerance_used = max(judgement.tolerance_used, 1.0 if whole is not None else whole_used)
