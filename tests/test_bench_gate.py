@@ -193,6 +193,19 @@ def test_gate_run_on_noise_it_cannot_resolve_ends_inconclusive_within_budget():
     assert max(p for _, p in fake.calls[2:]) > 0
 
 
+def test_a_machine_that_slows_down_is_priced_as_it_is_now():
+    fake = FakeBench({"a": 0.0, "b": 0.0}, noise=1.0, price=0.001)
+    measure = fake.batch
+
+    def batch(workload, pairs):  # ten times slower from the third look on
+        fake.price = 0.001 if len(fake.calls) < 4 else 0.01
+        return measure(workload, pairs)
+
+    settings = gaterun.Settings("adam", ({}, {}), threshold=0.02, budget=5.0)
+    outcome = gaterun.run(["a", "b"], None, settings, batch=batch, clock=fake.clock)
+    assert outcome.verdict == "inconclusive" and 4.5 < fake.now <= 5.0
+
+
 def test_a_decided_workload_leaves_the_sampling():
     fake = FakeBench({"quiet": 0.0, "loud": 0.0}, 0.0, 0.01)
     fake.noise = {"quiet": 0.002, "loud": 0.03}

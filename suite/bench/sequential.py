@@ -5,9 +5,11 @@ judging each with suite/bench/gate.py's levels for one look. A workload leaves t
 sampling once it has a verdict; the run stops when none is open, when one is slower
 (the exit is 1 whatever the others show), when the looks are used up, or when the
 budget cannot pay for another pair. A look the budget cannot pay for in full is
-taken with the pairs it can pay for, priced at each workload's seconds per pair so
-far: the levels hold for a look at any size fixed before its data are seen. The
-first look always runs, since until then there is no price.
+taken with the pairs it can pay for, priced at each workload's seconds per pair in
+its latest batch (a machine that has slowed down is priced as it is now): the
+levels hold for a look at any size fixed before its data are seen. The first look
+always runs, since until then there is no price; a machine that slows down during
+a look can overrun the budget by that look.
 
 Geometric looks keep their number small (each costs level) while the last ones,
 where a hard case is decided, are large.
@@ -58,11 +60,13 @@ class Outcome:
 
 
 def run(sample, replications, workloads, first, levels, budget, looks=gate.LOOKS):
+    """The looks for ``replications`` gate runs at once; ``levels`` are one look's (gate.Levels.split)."""
     shape = (replications, workloads)
     codes = np.full(shape, gate.INCONCLUSIVE)
     is_open = np.ones(shape, bool)
     pairs, looked = np.zeros(shape, int), np.zeros(shape, int)
     not_above_zero, above_threshold, spent = np.zeros(shape, int), np.zeros(shape, int), np.zeros(shape)
+    price = np.zeros(shape)  # seconds per pair in each workload's latest batch
     stopped = np.full(replications, RUNNING)
     cut = np.zeros(replications, bool)  # the last look was cut short by the budget
     for look, target in enumerate(schedule(first, looks)):
@@ -72,7 +76,7 @@ def run(sample, replications, workloads, first, levels, budget, looks=gate.LOOKS
         have = pairs.max(axis=1)  # open workloads of a replication share their pair count
         add = np.where(running, target - have, 0)
         if look:
-            per_pair = np.where(is_open, spent / np.maximum(pairs, 1), 0).sum(axis=1)  # s per pair, every open one
+            per_pair = np.where(is_open, price, 0).sum(axis=1)  # a pair of every open workload
             left = budget - spent.sum(axis=1)
             affordable = np.floor(np.clip(left / np.maximum(per_pair, 1e-12), 0, 1e9)).astype(int)
             cut = running & (affordable < add)
@@ -87,6 +91,7 @@ def run(sample, replications, workloads, first, levels, budget, looks=gate.LOOKS
         not_above_zero += np.where(sampling, below, 0)
         above_threshold += np.where(sampling, above, 0)
         spent += np.where(sampling, seconds, 0)
+        price = np.where(sampling & (add[:, None] > 0), seconds / np.maximum(add, 1)[:, None], price)
         looked += sampling
         judged = np.where(sampling, gate.classify(pairs, not_above_zero, above_threshold, levels), gate.INCONCLUSIVE)
         codes = np.where(sampling, judged, codes)
