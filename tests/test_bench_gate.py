@@ -247,3 +247,13 @@ def test_the_command_and_the_gate_run_share_the_default_threshold():
     from optgold.commands.bench import THRESHOLD
 
     assert gaterun.Settings.threshold == THRESHOLD
+
+
+def test_gate_check_quotes_clopper_pearson_and_order_statistic_intervals():
+    from optgold.bench import gate_check
+
+    assert gate_check.proportion(0, 7) == "0/7 = 0% (95% CI 0%-41%)"  # 1 - 0.025 ** (1/7) = 0.410
+    assert gate_check.proportion(7, 7) == "7/7 = 100% (95% CI 59%-100%)"
+    median, low, high = gate_check.median_interval(np.arange(1.0, 21.0))  # n = 20: the 6th and 15th values
+    assert (median, low, high) == (10.5, 6.0, 15.0)
+    assert np.isnan(gate_check.median_interval([1.0, 2.0])[1])  # too few for any interval
