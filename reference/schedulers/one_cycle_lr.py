@@ -19,6 +19,11 @@ past it), pct = (t - phase start) / (phase end - phase start), and
 
 torch lets t reach total_steps (one step past the last phase's end: pct > 1 extrapolates)
 and raises beyond it.
+
+optax's one-cycle (optax.cosine_onecycle_schedule, Smith's schedule as piecewise cosine
+interpolation) puts the two phase ends at int(pct_start * total_steps) and total_steps, one
+step later than torch's (its warm-up also one step longer where pct_start * total_steps is not
+whole), and has neither three phases nor a linear anneal: the variant "optax_onecycle".
 """
 from ._common import convert, cos, per_group, pi
 
@@ -35,12 +40,18 @@ VARIANTS = {
     "momentum_not_inverted": "known bug: each phase anneals momentum from its end value to its start value, so "
                              "momentum follows the lr's direction",
     "three_phase_ignored": "known bug: three_phase has no effect (always two phases)",
+    "optax_onecycle": "optax.cosine_onecycle_schedule: two cosine phases ending at int(pct_start * total_steps) "
+                      "and total_steps (torch: pct_start * total_steps - 1 and total_steps - 1)",
 }
 EQUIVALENT = ()
 
 
-def _phases(total_steps, pct_start, three_phase, shift):
+def _phases(total_steps, pct_start, three_phase, shift, optax=False):
     """[(end step, lr from, lr to, momentum from, momentum to)], end steps in the number type of pct_start."""
+    if optax:
+        warm_up = int(float(pct_start) * total_steps)  # optax's boundary: an int, from a float product
+        return [(type(pct_start)(warm_up), "initial_lr", "max_lr", "max_m", "base_m"),
+                (type(pct_start)(total_steps), "max_lr", "min_lr", "base_m", "max_m")]
     if three_phase:
         return [(pct_start * total_steps - 1 + shift, "initial_lr", "max_lr", "max_m", "base_m"),
                 (2 * pct_start * total_steps - 2, "max_lr", "initial_lr", "base_m", "max_m"),
@@ -53,16 +64,17 @@ def schedule(groups, steps, hp, variant="torch", num=float):
     total_steps = hp["total_steps"] if hp["total_steps"] is not None else hp["epochs"] * hp["steps_per_epoch"]
     if steps > total_steps:
         raise ValueError(f"OneCycleLR steps at most total_steps = {total_steps} times, not {steps}")
-    three_phase = hp["three_phase"] and variant != "three_phase_ignored"
+    optax = variant == "optax_onecycle"
+    three_phase = hp["three_phase"] and variant not in ("three_phase_ignored", "optax_onecycle")
     shift = 1 if variant == "phase_end_off_by_one" else 0
-    decisions = _phases(total_steps, float(hp["pct_start"]), three_phase, shift)  # floats, as torch
+    decisions = _phases(total_steps, float(hp["pct_start"]), three_phase, shift, optax)  # floats, as torch
     hp = convert(hp, num)
-    values = _phases(total_steps, hp["pct_start"], three_phase, shift)
+    values = _phases(total_steps, hp["pct_start"], three_phase, shift, optax)
     n = len(groups)
     PI = pi(num)
 
     def anneal(start, end, pct):
-        if hp["anneal_strategy"] == "cos":
+        if hp["anneal_strategy"] == "cos" or optax:
             return end + (start - end) / 2.0 * (cos(PI * pct) + 1)
         return (end - start) * pct + start
 
