@@ -419,6 +419,10 @@ def validate(options, kind):
         raise UsageError(f"--compile compiles a torch optimizer's step; adapter {options.adapter} is not torch's")
     if options.adapter is not None and options.adapter not in adapters.ADAPTERS:
         raise UsageError(f"adapter {options.adapter!r} is not one of {', '.join(sorted(adapters.ADAPTERS))}")
+    serves = getattr(adapters.ADAPTERS.get(options.adapter), "KINDS", None)
+    if serves and kind.NAME not in serves:
+        raise UsageError(f"adapter {options.adapter} drives implementations of the {', '.join(serves)} kind; "
+                         f"this reference is checked by the {kind.NAME} kind")
     _contracts(kind, options)  # an unknown contract is a UsageError
     if not isinstance(options.impl_args, dict) or not all(isinstance(k, str) and k.isidentifier()
                                                           for k in options.impl_args):

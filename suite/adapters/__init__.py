@@ -30,17 +30,23 @@ ADAPTERS is the registry: a compiled step, an optax transformation, a Keras opti
 a sharded optimizer plugs in as one module and one line here. An adapter class may also
 have ``claims(factory) -> bool``: with no --adapter given, the first adapter that claims
 the implementation drives it (``select``), and torch's drives the rest.
+
+A schedule adapter (``SCHEDULES = True``, optgold.adapters.optax_schedule) drives another
+engine's lr schedule for the scheduler kind instead, with the smaller protocol its module
+documents; ``KINDS`` names the kinds an adapter serves where it does not serve them all.
+It claims before the optimizer adapter of the same engine.
 """
 from optgold.adapters.compiled import CompiledTorchAdapter
 from optgold.adapters.eager import TorchOptimizerAdapter, sparse_with_repeats
 from optgold.adapters.keras import KerasOptimizerAdapter
 from optgold.adapters.optax import OptaxAdapter
+from optgold.adapters.optax_schedule import OptaxScheduleAdapter
 from optgold.adapters.sharded import ShardedAdapter
 from optgold.reference.errors import UsageError
 from optgold.runner import DTYPES
 
 ADAPTERS = {"torch": TorchOptimizerAdapter, "compiled": CompiledTorchAdapter, "keras": KerasOptimizerAdapter,
-            "optax": OptaxAdapter, "sharded": ShardedAdapter}
+            "optax_schedule": OptaxScheduleAdapter, "optax": OptaxAdapter, "sharded": ShardedAdapter}
 
 __all__ = ["ADAPTERS", "DTYPES", "TorchOptimizerAdapter", "get", "joined", "sparse_with_repeats"]
 

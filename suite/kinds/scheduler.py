@@ -250,6 +250,11 @@ def not_applicable(case, mode, options):
 
 
 def start(factory, case, mode, options, earlier):
+    from optgold import adapters
+
+    adapter = adapters.get(adapters.select(factory, options.adapter))
+    if getattr(adapter, "SCHEDULES", False):  # a schedule adapter (optgold.adapters.optax_schedule)
+        return AdaptedScheduleRun(factory, case, options, adapter)
     return ScheduleRun(factory, case, options)
 
 
@@ -329,3 +334,36 @@ class ScheduleRun(Run):
 
     def hyperparameters_shown(self):
         return str(_shown(self.hyperparameters or {}))
+
+
+class AdaptedScheduleRun(ScheduleRun):
+    """A schedule of another engine, driven by a schedule adapter (SCHEDULES), whose rows are the
+    lrs it applies at each update (row t: the update after t scheduler steps, the goldens'
+    convention); judged and diagnosed as a torch scheduler's run is."""
+
+    def __init__(self, factory, case, options, adapter):
+        super().__init__(factory, case, options)
+        self.adapter = adapter
+
+    def construct(self):
+        self.driven = self.adapter(self.factory, self.case, self.options.impl_args)
+        self.hyperparameters = self.driven.hyperparameters
+        self.computed = self.driven.rows(self.case.steps, self.options.dtype)
+        missing = sorted(set(self.quantities) - set(self.computed))
+        if missing:
+            raise NotImplementedError(f"the golden sets {', '.join(missing)} too; {type(self.driven).__name__} "
+                                      f"gives {', '.join(sorted(self.computed))} alone")
+        self._take(0)
+
+    def _take(self, t):
+        for q in self.quantities:
+            self.rows[q].append([float(v) for v in self.computed[q][t]])
+        return np.concatenate([np.asarray(self.computed[q][t], dtype=np.float64) for q in self.quantities])
+
+    def steps(self):
+        for t in range(1, self.case.steps + 1):
+            yield self._take(t)
+
+    def hyperparameters_shown(self):
+        return str(self.hyperparameters or [])  # plain data, one dict of the factory's keywords per group
+
