@@ -47,7 +47,7 @@ import pytest
 
 MARKER = "optgold"
 FIXTURE = "optgold_case"
-OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precision", "compile", "world_size",
+OPTIONS = ("dtype", "master_weights", "rounding", "compensation", "inner_precision", "compile", "cases", "world_size",
            "sharding", "resume_world_size", "master_port", "device", "impl_args", "timeout", "budget", "threads",
            "adapter", "contracts", "golden_dir", "cifar_dir")
 ARGUMENTS = ("impl", "reference", "problem", "modes") + OPTIONS
@@ -78,7 +78,7 @@ def pytest_configure(config):
     config.stash[WORKER_REPORT] = []
     config.addinivalue_line("markers", f"{MARKER}(impl, reference, dtype='float64', modes=None, impl_args=None, "
                             "device='cpu', golden_dir=None, timeout=None, budget=None, threads=None, adapter=None, "
-                            "world_size=None, sharding='zero', resume_world_size=None, "
+                            "cases=None, world_size=None, sharding='zero', resume_world_size=None, "
                             "contracts='all', problem='quadratics', cifar_dir=None): run the test once per golden "
                             f"case of the reference; the test takes the `{FIXTURE}` argument")
 
@@ -271,7 +271,9 @@ def _checks(metafunc):
     metafunc.config.stash[PLANS].append(plan)
     kind, options = plan.kind, plan.options
     checks, ids = [], []
-    for case in kind.cases(ref_name, options):
+    from optgold.check import selected_cases
+
+    for case in selected_cases(kind.cases(ref_name, options), options.cases):
         modes = kind.modes(case, options)
         runs = CaseRuns(plan, case, modes)
         for mode in modes:
@@ -296,6 +298,8 @@ def plan_of(marker, base):
     for name in PATHS:
         if name in fields:
             fields[name] = _path(name, fields[name], base)
+    if isinstance(fields.get("cases"), str):  # "a,b" as on the command line
+        fields["cases"] = tuple(fields["cases"].split(","))
     options = Options(modes=_modes(kwargs.get("modes")), **fields)
     if external.is_path(reference) and options.golden_dir is None:
         raise _usage(f"reference {reference!r} is a file: a reference from outside optgold needs golden_dir=..., "

@@ -172,9 +172,16 @@ class ShardedAdapter:
         owner = self.owners[k] if self.owners[k] is not None else whole[0][0]
         reference = next((values for r, values in whole if r == owner), whole[0][1])
         for r, values in whole:
-            if values.shape != reference.shape or not np.array_equal(values, reference, equal_nan=True):
+            if values.shape != reference.shape:
                 raise ContractBreach(f"ranks disagree on {what} of tensor {k} after step {self.steps_taken}: rank "
-                                     f"{r} holds {_shown(values)}, rank {owner} {_shown(reference)}")
+                                     f"{r} holds {values.size} elements, rank {owner} {reference.size}")
+            differ = np.flatnonzero(~((values == reference) | (np.isnan(values) & np.isnan(reference))))
+            if differ.size:
+                i = int(differ[0])
+                raise ContractBreach(f"ranks disagree on {what} of tensor {k} after step {self.steps_taken}: element "
+                                     f"{i} is {values[i]:.17g} on rank {r} and {reference[i]:.17g} on rank {owner}, "
+                                     f"which {'updates it' if self.owners[k] is not None else 'is read'} "
+                                     f"({differ.size} of {values.size} elements differ)")
         return reference
 
     def shards(self):
@@ -245,7 +252,3 @@ def name_rank(divergence, layouts):
         return divergence
     values = {f.name: getattr(divergence, f.name) for f in fields(divergence) if f.name != "text"}
     return Finding(**values, text=f"{divergence.describe()} (held by rank {holders[0]} of {world})")
-
-
-def _shown(values):
-    return np.array2string(values, precision=17, threshold=6)

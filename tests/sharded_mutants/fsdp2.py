@@ -30,3 +30,16 @@ class MuonShardOrthogonalized(Muon):
 
         local = super().orthogonalize(_local(m), group)  # BUG: needs the whole matrix (all-gathered)
         return DTensor.from_local(local, m.device_mesh, m.placements, shape=m.shape, stride=m.stride())
+
+
+class MuonNormAveraged(Muon):
+    """The Frobenius norm Newton-Schulz starts from, reduced by hand over the ranks: the squared sums are
+    averaged where they must be summed, so the iteration starts from a matrix sqrt(ranks) times too large."""
+
+    def normalize(self, x, eps):
+        import torch.distributed as dist
+
+        squares = _local(x).pow(2).sum()
+        dist.all_reduce(squares)
+        squares /= dist.get_world_size()  # BUG: the norm of the whole matrix sums the shards' squares
+        return x / squares.sqrt().clamp(min=eps).item()

@@ -59,3 +59,10 @@ class GradientsReducedTwice(Zero):
                 if p.grad is not None:
                     dist.all_reduce(p.grad)  # BUG: already reduced; a second SUM scales it by the world size
         return super().step(closure, **kwargs)
+
+
+class PartitionNotBroadcast(Zero):
+    """Each rank updates its own partition and never sends it: the other ranks keep stale copies of it."""
+
+    def _sync_params(self):
+        pass  # BUG: every rank's partition must be broadcast to the others after the step
