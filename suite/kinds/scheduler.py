@@ -10,6 +10,9 @@ would use, not what the scheduler says it set. ReduceLROnPlateau gets the golden
 each step. Only hyperparameters that are required or differ from torch's defaults are passed;
 named functions (lr_lambda, scale_fn) become the registered callables, and sub-scheduler
 specs become torch's own schedulers, built on the same optimizer first, as a user would.
+Another engine's schedule (an optax schedule factory) is driven by a schedule adapter
+(optgold.adapters: SCHEDULES) that gives the same rows, the lr of each update; it is judged
+and diagnosed here exactly as a torch scheduler is (AdaptedScheduleRun).
 
 Tolerance (rounding-error model). torch computes lrs in Python floats whatever the
 parameters' dtype, so the float64 unit roundoff u applies for every dtype. A step's value
