@@ -17,17 +17,29 @@ gives the same g, so the average is g exactly), engine.step(). A tensor in ``abs
 the sum, so its .grad stays None; ZeRO still steps its part of the flat partition (one step count per
 partition, not per tensor): stages 1 and 2 with a zero gradient, stage 3 with the gradient that tensor
 had the step before (seen with deepspeed 0.19.8: exp_avg 0.19 g1 after an absent second step, where
-torch keeps 0.1 g1). Those are DeepSpeed's behaviours, left for the check to judge.
+torch keeps 0.1 g1). When every tensor is absent the loss is one no parameter is in, and still goes
+through engine.backward: stages 1 and 2 raise IndexError in its gradient reduction (engine.step()
+with no backward raises TypeError on all three stages), where torch's step does nothing. Those are
+DeepSpeed's behaviours, left for the check to judge. So are empty tensors: ZeRO leaves a tensor with
+no elements out of its groups (no state, no step); stage 3 on 2 ranks or more raises ValueError
+("torch.cat(): expected a non-empty list of Tensors") gathering one for the first forward.
 
-Reading: every rank gathers each tensor whole (deepspeed.utils.safe_get_full_optimizer_state, an
-all-reduce / all-gather of the fp32 fragments), so params and state are "full" Views that every rank
-must agree on; a 0-dim entry of the flat partition's state (Adam's step) is a "same" View. ZeRO keeps
-its master weights and state in fp32 (``.float()``) whatever the model's dtype. The parameters read
-are the model's (stage 3: gathered with deepspeed.zero.GatheredParameters).
+Reading: every rank gathers each tensor whole (the fragments of it in its flat partitions' state,
+summed over the ranks), so params and state are "full" Views that every rank must agree on; a 0-dim
+entry of the flat partition's state (Adam's step) is a "same" View. Not through
+deepspeed.utils.safe_get_full_optimizer_state: with stages 1 and 2 (deepspeed 0.19.8) it reads a link
+to the state that ZeRO makes once, after the first param group's first step, so it raises ValueError
+("exp_avg not found in optimizer state fragment") for the tensors of every later group, and TypeError
+on a fresh engine before its first step, after a load (DeepSpeed's own engine.load_checkpoint
+included); the state it fails to read is right. ZeRO keeps its master weights and state in fp32
+(``.float()``) whatever the model's dtype. The parameters read are the model's (stage 3: gathered
+with deepspeed.zero.GatheredParameters).
 
-Checkpoints are consolidated: save gathers each tensor's state whole and rank 0 writes it; load
-writes each rank's fragment of it into its flat partitions' state (so a checkpoint from one world
-size loads into another), and the fp32 master weights from the parameters the ranks are built from.
+Checkpoints are consolidated: save gathers each tensor's state whole and rank 0 writes it, listed by
+the tensor's position in IMPL's param groups; load gives the state saved at each position to the
+tensor at that position (torch.optim's load_state_dict's rule), writing each rank's fragment of it
+into its flat partitions' state (so a checkpoint from one world size loads into another), and the
+fp32 master weights from the parameters the ranks are built from.
 Only state that is elementwise (shaped as the flat partition) or 0-dim is consolidated.
 
 Set up: deepspeed==0.19.8 (with torch kept; see the report). DeepSpeed's TorchBackend JIT-builds a
@@ -66,7 +78,10 @@ class _Model(torch.nn.Module):
     def __init__(self, tensors):
         super().__init__()
         for k, t in enumerate(tensors):
-            self.register_parameter(f"p{k}", torch.nn.Parameter(t.clone().reshape(t.shape or (1,))))
+            # contiguous strides: an empty tensor from numpy has stride 0, which the broadcast's view(uint8)
+            # refuses (an nn.Parameter of torch.empty(0) has stride 1)
+            held = t.clone(memory_format=torch.contiguous_format).reshape(t.shape or (1,))
+            self.register_parameter(f"p{k}", torch.nn.Parameter(held))
         self.count = len(tensors)
 
     def forward(self, *grads):
@@ -96,6 +111,8 @@ class DeepSpeedZero(Sharding):
         self.held = [(tuple(p.shape), p.dtype) for p in self.params]  # stage 3 empties p.data
         specs = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in groups] or [
             self.params[k] for k in (order or range(len(self.params)))]
+        # the tensors by their position in IMPL's param groups: a checkpoint's state goes by position
+        self.position = [k for g in groups for k in g["tensors"]] or list(order or range(len(self.params)))
         client = factory(specs, **hyperparameters)
         config = {"train_micro_batch_size_per_gpu": 1, "gradient_accumulation_steps": 1,
                   "zero_optimization": {"stage": self.stage}, "fp16": {"enabled": False},
@@ -119,8 +136,9 @@ class DeepSpeedZero(Sharding):
         given = [None if k in absent else torch.from_numpy(g).reshape(self.held[k][0]).to(self.held[k][1])
                  for k, g in enumerate(grads)]
         loss = self.engine(*given)
-        if loss is not None:
-            self.engine.backward(loss)
+        if loss is None:  # every tensor absent: a loss no parameter is in (with a grad_fn, which
+            loss = torch.zeros(1, requires_grad=True).sum()  # backward asserts), so the step still
+        self.engine.backward(loss)  # takes engine.backward, as a training loop's would
         self.engine.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -128,11 +146,14 @@ class DeepSpeedZero(Sharding):
     # reading ----------------------------------------------------------------------------------------
 
     def _flat_of(self, p):
-        """This rank's flat fp32 partition that holds (a fragment of) ``p``: the key of its state."""
+        """This rank's flat fp32 partition that holds (a fragment of) ``p``: the key of its state; None for
+        a tensor ZeRO leaves out of its groups (deepspeed.runtime.utils.is_optimized_parameter: one with no
+        elements), which it neither steps nor keeps state for."""
         if self.stage == 3:
-            group = self.zero.grad_position[self.zero.get_param_id(p)][0]
-            return self.zero.fp32_partitioned_groups_flat[group]
-        return self.zero.single_partition_of_fp32_groups[self._groups[id(p)]]
+            position = self.zero.grad_position.get(self.zero.get_param_id(p))
+            return None if position is None else self.zero.fp32_partitioned_groups_flat[position[0]]
+        group = self._groups.get(id(p))
+        return None if group is None else self.zero.single_partition_of_fp32_groups[group]
 
     def _full_param(self, p):
         if self.stage == 3:
@@ -161,17 +182,29 @@ class DeepSpeedZero(Sharding):
                 found[name] = "flat" if held.item() == 2 else "scalar"
         return found
 
+    def _gathered(self, k, name):
+        """Tensor k's elementwise state ``name``, whole: each rank writes the fragments it holds into
+        zeros, and the sum over the ranks is the tensor (collective; not safe_get_full_optimizer_state: see above)."""
+        import torch.distributed as dist
+
+        p = self.params[k]
+        whole = torch.zeros(self.held[k][0], dtype=torch.float32).reshape(-1)
+        value = self.optimizer.state.get(self._flat_of(p), {}).get(name)
+        if value is not None:
+            for at, start, count in self._fragments(p):
+                whole[start:start + count] = value[at:at + count]
+        dist.all_reduce(whole)
+        return whole
+
     def local(self, names):
         """(a full View per tensor, {name: [View per tensor]}): each gathered whole on every rank."""
-        from deepspeed.utils import safe_get_full_optimizer_state
-
         params = [View("full", flat(self._full_param(p))) for p in self.params]
         state = {}
         for name, kind in self._kinds(names).items():
             views = []
-            for p in self.params:
+            for k, p in enumerate(self.params):
                 if kind == "flat":
-                    views.append(View("full", flat(safe_get_full_optimizer_state(p, name))))
+                    views.append(View("full", flat(self._gathered(k, name))))
                 else:
                     value = self.optimizer.state.get(self._flat_of(p), {}).get(name)
                     views.append(None if value is None else View("same", flat(torch.as_tensor(value))))
@@ -184,18 +217,17 @@ class DeepSpeedZero(Sharding):
     # checkpoints ------------------------------------------------------------------------------------
 
     def save(self, directory):
-        from deepspeed.utils import safe_get_full_optimizer_state
-
         kinds = self._kinds(sorted({n for p in self.params for n in self.optimizer.state.get(self._flat_of(p), {})}))
         tensors = []
-        for p in self.params:
-            entry = {}
+        for k in self.position:
+            p, entry = self.params[k], {}
             for name, kind in kinds.items():
                 if kind == "flat":
-                    entry[name] = safe_get_full_optimizer_state(p, name).detach().clone()
+                    entry[name] = self._gathered(k, name)
                 else:
                     value = self.optimizer.state.get(self._flat_of(p), {}).get(name)
-                    entry[name] = value.detach().clone() if isinstance(value, torch.Tensor) else value
+                    if value is not None:  # None: a tensor ZeRO does not optimize
+                        entry[name] = value.detach().clone() if isinstance(value, torch.Tensor) else value
             tensors.append(entry)
         other = [n for p in self.params for n in self.optimizer.state.get(self._flat_of(p), {}) if n not in kinds]
         if other:
@@ -208,6 +240,8 @@ class DeepSpeedZero(Sharding):
 
     def _fragments(self, p):
         """[(start in the flat partition, start in p flattened, count)] of what this rank holds of p."""
+        if self._flat_of(p) is None:
+            return []
         if self.stage == 3:
             _, offset, count = self.zero.grad_position[self.zero.get_param_id(p)]
             size = p.ds_tensor.ds_numel
@@ -222,14 +256,16 @@ class DeepSpeedZero(Sharding):
     def load(self, directory):
         held = torch.load(f"{directory}/{STATE_FILE}", weights_only=True)
         flats = {}
-        for p, entry in zip(self.params, held["tensors"]):
-            flat = self._flat_of(p)
+        for k, entry in zip(self.position, held["tensors"]):  # by position, as torch's load_state_dict
+            flat = self._flat_of(self.params[k])
+            if flat is None:  # a tensor ZeRO does not optimize: nowhere to hold its state
+                continue
             state = flats.setdefault(id(flat), (flat, {}))[1]
             for name, value in entry.items():
                 if isinstance(value, torch.Tensor) and value.dim():
                     into = state.setdefault(name, torch.zeros_like(flat))
                     source = value.reshape(-1).to(flat.dtype)
-                    for at, start, count in self._fragments(p):
+                    for at, start, count in self._fragments(self.params[k]):
                         into[at:at + count] = source[start:start + count]
                 else:
                     state[name] = value.clone() if isinstance(value, torch.Tensor) else value
