@@ -168,13 +168,6 @@ def _run(args, console):
         torch.set_num_threads(args.threads)
     _construct_once(sides, args, hp)
 
-    with console.status("machine info and bandwidth probe"):
-        info = machine.machine_info(args.device)
-        probe = bandwidth.probe(machine.total_cache_bytes(info["optgold"]["caches"]), device=args.device)
-    info["optgold"]["bandwidth"] = probe
-    for line in table.header_lines(info["optgold"], probe, args.reference, hp[0], args.dtype):
-        console.print(line, highlight=False)
-
     settings = gaterun.Settings(args.reference, hp, args.dtype, args.device, args.pairs, args.warmup,
                                 args.threshold, args.alpha, args.budget)
     progress, tracker = _progress(console)
@@ -184,6 +177,15 @@ def _run(args, console):
             results = outcome.results
         else:
             outcome, results = None, gaterun.measure_all(workloads, sides, settings, tracker)
+
+    # after the steps, in the same process and threads: an implementation that cannot step fails before
+    # the probe's seconds are spent (its arrays are 4x the cache, gigabytes on a large last-level cache)
+    with console.status("machine info and bandwidth probe"):
+        info = machine.machine_info(args.device)
+        probe = bandwidth.probe(machine.total_cache_bytes(info["optgold"]["caches"]), device=args.device)
+    info["optgold"]["bandwidth"] = probe
+    for line in table.header_lines(info["optgold"], probe, args.reference, hp[0], args.dtype):
+        console.print(line, highlight=False)
     verdicts = {v.benchmark: v for v in outcome.verdicts} if outcome else {}
     title = f"optgold bench {sides[0].label} ({args.impl}), reference {args.reference}" + (
         f", baseline {sides[1].label} ({args.baseline})" if args.baseline else "")
