@@ -32,6 +32,7 @@ from optgold.reference.errors import UsageError
 
 HOST = "127.0.0.1"
 STACK_WAIT = 0.5  # seconds for a silent rank to write its stack
+GLOO_TIMEOUT_FACTOR = 3
 PR_SET_PDEATHSIG = 1
 
 
@@ -241,8 +242,10 @@ def _serve(rank, world, connection, factory, sharding, stack_file, timeout):
             elif command == "join":
                 if store is None:
                     store = dist.TCPStore(HOST, args[0], world, False, timedelta(seconds=timeout))
+                # gloo's own timeout is longer than the pool's: a collective left waiting for a hung rank
+                # must not raise first, or the waiting rank would be the one named
                 dist.init_process_group("gloo", store=store, rank=rank, world_size=world,
-                                        timeout=timedelta(seconds=timeout))
+                                        timeout=timedelta(seconds=GLOO_TIMEOUT_FACTOR * timeout))
                 answer = None
             elif command == "build":
                 held = None

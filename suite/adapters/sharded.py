@@ -47,13 +47,6 @@ def _pool(world, factory, settings):
     return pool
 
 
-def close_pools():
-    """Ends every rank this process started."""
-    for pool in _POOLS.values():
-        pool.close()
-    _POOLS.clear()
-
-
 class ShardedAdapter:
     """optgold.adapters' protocol over ranks; ``sharding``: {"world_size", "sharding", "resume_world_size",
     "port", "timeout"} (optgold.check.Options' sharded fields)."""
