@@ -309,8 +309,6 @@ def check(factory, ref_name, impl="", options=None, progress=None, problem=None,
     case and mode; ``progress.start(total)`` first, where it has one (optgold.progress)."""
     from optgold import isolation, kinds
 
-    from optgold import adapters
-
     options = options or Options(**fields)
     options = with_adapter(options, factory)
     kind = kinds.kind_of(ref_name, problem)
