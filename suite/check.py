@@ -404,8 +404,7 @@ def validate(options, kind):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not math.isfinite(value) or value <= 0):
             raise UsageError(f"{name} {value!r} must be a positive number of seconds")
-    if options.threads is not None and (isinstance(options.threads, bool) or not isinstance(options.threads, int)
-                                        or options.threads < 1):
+    if options.threads is not None and not _whole(options.threads, 1):
         raise UsageError(f"threads {options.threads!r} must be a whole number, 1 or more")
     if options.modes is not None:
         unknown = [m for m in options.modes if m not in kind.MODES]
@@ -427,26 +426,28 @@ def validate(options, kind):
         raise UsageError(f"impl_args {options.impl_args!r} must be a dict of keyword names to values")
 
 
+def _whole(value, least):
+    """``value`` is a whole number (not a bool), ``least`` or more."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
 def _validate_sharding(options):
     from optgold.shardings import SHARDINGS
-
-    def whole(value, least):
-        return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
     if options.world_size is None:
         if options.resume_world_size is not None:
             raise UsageError("--resume-world-size needs --world-size")
         return
-    if not whole(options.world_size, 1):
+    if not _whole(options.world_size, 1):
         raise UsageError(f"world size {options.world_size!r} must be a whole number, 1 or more")
-    if options.resume_world_size is not None and not whole(options.resume_world_size, 1):
+    if options.resume_world_size is not None and not _whole(options.resume_world_size, 1):
         raise UsageError(f"resume world size {options.resume_world_size!r} must be a whole number, 1 or more")
     if options.sharding not in SHARDINGS:
         raise UsageError(f"sharding {options.sharding!r} is not one of {', '.join(SHARDINGS)}")
     needs = getattr(SHARDINGS[options.sharding], "NEEDS", None)
     if needs and importlib.util.find_spec(needs) is None:
         raise UsageError(f"sharding {options.sharding} needs {needs}: pip install 'optgold[{needs}]'")
-    if not whole(options.master_port, 0) or options.master_port > 65535:
+    if not _whole(options.master_port, 0) or options.master_port > 65535:
         raise UsageError(f"master port {options.master_port!r} must be 0 (any free port) or a port number")
     if options.compile or options.adapter not in (None, "sharded"):
         raise UsageError("--world-size runs IMPL sharded on torch.distributed; it excludes --compile and --adapter")

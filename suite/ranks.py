@@ -24,7 +24,6 @@ import shutil
 import signal
 import tempfile
 import time
-import traceback
 from datetime import timedelta
 from multiprocessing.connection import wait
 
@@ -200,7 +199,7 @@ def _innermost(path):
     if not frames:
         return None
     inside = f"{os.sep}torch{os.sep}distributed{os.sep}" in frames[0]  # the innermost frame waits there
-    mine = [f for f in frames if f"{os.sep}torch{os.sep}" not in f and not f.endswith(("in _serve", "in _answer"))]
+    mine = [f for f in frames if f"{os.sep}torch{os.sep}" not in f and not f.endswith("in _serve")]
     return (mine[0] if mine else frames[0]).removeprefix("File "), inside
 
 
@@ -217,6 +216,7 @@ def _serve(rank, world, connection, factory, sharding, stack_file, timeout):
     import torch.distributed as dist
 
     from optgold import shardings
+    from optgold.check import _origin  # where an implementation's error came from, as the check says it
 
     torch.set_num_threads(1)
     held = store = None
@@ -255,9 +255,7 @@ def _serve(rank, world, connection, factory, sharding, stack_file, timeout):
                 answer = getattr(held, command)(*args)
             reply = ("ok", answer)
         except BaseException as error:  # the implementation's, reported with where it came from
-            frames = traceback.extract_tb(error.__traceback__)
-            origin = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-            reply = ("error", f"{type(error).__name__}: {error}{origin}")
+            reply = ("error", f"{type(error).__name__}: {error}{_origin(error)}")
         try:
             connection.send(reply)
         except OSError:

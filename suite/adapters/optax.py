@@ -52,7 +52,7 @@ COUNTED = ("ScaleByAdamState", "ScaleByRAdamState", "ScaleByAmsgradState", "Scal
 
 def claims(factory):
     """An optax function, or one annotated ``-> optax.GradientTransformation`` (a user's own)."""
-    if getattr(factory, "__module__", "").split(".")[0] == "optax":
+    if claims_by_module(factory):
         return True
     try:
         returned = inspect.signature(factory).return_annotation

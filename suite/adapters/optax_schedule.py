@@ -48,6 +48,7 @@ it has exactly the parameter names of one, as that one.
 import inspect
 import sys
 
+from optgold.adapters.optax import claims_by_module
 from optgold.reference.errors import UsageError
 from optgold.reference.schedulers._common import per_group
 
@@ -141,7 +142,7 @@ def mapped_as(factory):
     for name in MAPPINGS:
         if unwrapped is getattr(optax, name, None) or factory is getattr(optax, name, None):
             return name
-    if getattr(factory, "__module__", "").split(".")[0] == "optax":
+    if claims_by_module(factory):  # optax's own other functions: not a schedule factory
         return None
     own = _parameters(factory)
     return next((name for name in MAPPINGS if own is not None and own == _parameters(getattr(optax, name))), None)

@@ -32,7 +32,7 @@ from optgold.runner import DTYPES
 UNSUPPORTED = {"held_back": "a param group added later", "tensor_dtypes": "tensors of mixed dtypes",
                "complex_view": "complex parameters", "tensor_hyperparameters": "tensor hyperparameters",
                "amp": "GradScaler's steps", "default_dtype": "another default dtype"}
-RANK_TIMEOUT = 10.0  # seconds a rank has to answer a command, unless the check's --timeout says less
+RANK_TIMEOUT = 10.0  # seconds a rank has to answer a command, or half the check's --timeout where one is given
 _POOLS = {}  # (world size, sharding, factory id) -> ranks.Pool: the ranks serve every case of a check
 
 

@@ -28,13 +28,19 @@ class Sharding:
         self.rank, self.world, self.schedule = rank, world, schedule
         self.shapes = [tuple(t.shape) for t in tensors]
         self.params = self._shard(tensors)
+        # the tensor numbers in the order IMPL holds them: a checkpoint's state goes by that position
+        self.position = [k for g in groups for k in g["tensors"]] or list(order or range(len(self.params)))
         specs = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in groups] or [
-            self.params[k] for k in (order or range(len(self.params)))]
+            self.params[k] for k in self.position]
         self.optimizer = self._optimizer(factory, specs, hyperparameters)
         from optgold.adapters.eager import _hyperparameter_groups, make_scheduler
 
         self.built_groups = _hyperparameter_groups(self.optimizer)
         self.scheduler = make_scheduler(self.optimizer, schedule) if schedule else None
+
+    def _optimizer(self, factory, specs, hyperparameters):
+        """IMPL over the param specs (a sharding that wraps it says how)."""
+        return factory(specs, **hyperparameters)
 
     def step(self, grads, absent=()):
         for k, (p, g) in enumerate(zip(self.params, grads)):

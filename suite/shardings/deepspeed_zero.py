@@ -55,7 +55,6 @@ import torch
 from optgold.shardings.base import STATE_FILE, Sharding, View, flat
 
 
-
 def _deepspeed(rank):
     os.environ.setdefault("DS_ACCELERATOR", "cpu")
     os.environ["LOCAL_RANK"] = str(rank)  # the engine asserts it is set (one rank per process here)
@@ -100,35 +99,28 @@ class DeepSpeedZero(Sharding):
 
     STAGE = None
 
-    def __init__(self, factory, hyperparameters, tensors, groups, schedule, order, rank, world):
-        self.stage = self.STAGE
-        self.rank, self.world, self.schedule = rank, world, schedule
-        self.shapes = [tuple(t.shape) for t in tensors]
-        deepspeed = _deepspeed(rank)
-        self.deepspeed = deepspeed
+    def _shard(self, tensors):
+        self.stage, self.deepspeed = self.STAGE, _deepspeed(self.rank)
         self.module = _Model(tensors)
-        self.params = [getattr(self.module, f"p{k}") for k in range(len(tensors))]
-        self.held = [(tuple(p.shape), p.dtype) for p in self.params]  # stage 3 empties p.data
-        specs = [{"params": [self.params[k] for k in g["tensors"]], **g["hp"]} for g in groups] or [
-            self.params[k] for k in (order or range(len(self.params)))]
-        # the tensors by their position in IMPL's param groups: a checkpoint's state goes by position
-        self.position = [k for g in groups for k in g["tensors"]] or list(order or range(len(self.params)))
+        params = [getattr(self.module, f"p{k}") for k in range(len(tensors))]
+        self.held = [(tuple(p.shape), p.dtype) for p in params]  # stage 3 empties p.data
+        return params
+
+    def _optimizer(self, factory, specs, hyperparameters):
+        """IMPL as DeepSpeed's client optimizer; what ZeRO steps is IMPL (or what ZeRO rebuilt it as), over
+        the flat partitions."""
         client = factory(specs, **hyperparameters)
         config = {"train_micro_batch_size_per_gpu": 1, "gradient_accumulation_steps": 1,
                   "zero_optimization": {"stage": self.stage}, "fp16": {"enabled": False},
                   "bf16": {"enabled": False}, "gradient_clipping": 0.0, "zero_allow_untested_optimizer": True,
                   "steps_per_print": 2 ** 31 - 1, "wall_clock_breakdown": False}
-        self.engine, _, _, _ = deepspeed.initialize(model=self.module, optimizer=client, config=config)
+        self.engine, _, _, _ = self.deepspeed.initialize(model=self.module, optimizer=client, config=config)
         self.zero = self.engine.optimizer
-        self.optimizer = self.zero.optimizer  # IMPL (or what ZeRO rebuilt it as), over the flat partitions
-        from optgold.adapters.eager import _hyperparameter_groups, make_scheduler
-
-        self.built_groups = _hyperparameter_groups(self.optimizer)
-        self.scheduler = make_scheduler(self.optimizer, schedule) if schedule else None
         self._groups = {}  # id(param) -> the index of its bit16 group (stages 1, 2)
         for i, group in enumerate(getattr(self.zero, "bit16_groups", ())):
             for p in group:
                 self._groups[id(p)] = i
+        return self.zero.optimizer
 
     # the step --------------------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ class Fsdp2(Sharding):
     """fully_shard (FSDP2): each parameter is a DTensor sharded on dim 0 across the ranks (torch.chunk's
     split: ceil(rows / world) rows each, the last ranks shorter or empty), and IMPL steps the shards.
     State that is a DTensor sharded as its parameter is read shard by shard; any other DTensor is
-    gathered with full_tensor(); a plain tensor shaped like this rank's shard is taken as its shard. Checkpoints go through torch.distributed.checkpoint (get/set_optimizer_
-    state_dict, dcp.save/load), which reshards them for another world size. fully_shard refuses 0-dim
-    parameters, so a 0-dim tensor is held as shape (1,)."""
+    gathered with full_tensor(); a plain tensor shaped like this rank's shard is taken as its shard.
+    Checkpoints go through torch.distributed.checkpoint (get/set_optimizer_state_dict, dcp.save/load),
+    which reshards them for another world size. fully_shard refuses 0-dim parameters, so a 0-dim
+    tensor is held as shape (1,)."""
     NAME = "fsdp2"
     DESCRIPTION = "fully_shard (FSDP2, DTensor sharded on dim 0), IMPL built over the sharded parameters"
 
@@ -24,9 +25,6 @@ class Fsdp2(Sharding):
             self.module.register_parameter(f"p{k}", torch.nn.Parameter(t.clone().reshape(t.shape or (1,))))
         fully_shard(self.module, mesh=self.mesh)
         return [getattr(self.module, f"p{k}") for k in range(len(tensors))]
-
-    def _optimizer(self, factory, specs, hyperparameters):
-        return factory(specs, **hyperparameters)
 
     def rows(self, k):
         """(start, stop) of dim 0 that this rank holds of tensor ``k``."""
